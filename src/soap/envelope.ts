@@ -1,0 +1,275 @@
+/**
+ * SOAP 1.2 request envelope → typed WS-Management request (wire notes §2.1–2.2).
+ *
+ * Header rules enforced here are the ones that do not depend on the operation: envelope version,
+ * mustUnderstand (qualified attribute only, `true` or `1`), MessageID, ReplyTo/FaultTo,
+ * OperationTimeout, MaxEnvelopeSize, Locale/DataLocale. Values are trimmed (clients put newlines
+ * around them). OperationID/SequenceId are read but never echoed (3.1.4.1.39).
+ */
+import { WsmanFault } from '../faults/catalogue.js';
+import { attr, childElements, parseXml, textOf, XmlParseError, type XmlElement } from '../xml/dom.js';
+import { parseSelectorSet, type Selector } from '../wsman/epr.js';
+import { ANONYMOUS, LENIENT_PREFIXES, NS } from '../wsman/namespaces.js';
+
+export interface WsmanOption {
+  readonly name: string;
+  readonly type?: string;
+  readonly value: string;
+  readonly mustComply: boolean;
+}
+
+export interface LocaleHeader {
+  readonly lang?: string;
+  readonly mustUnderstand: boolean;
+}
+
+export interface WsmanHeaders {
+  readonly action?: string;
+  readonly to?: string;
+  readonly messageId?: string;
+  readonly resourceUri?: string;
+  readonly selectors: readonly Selector[];
+  readonly options: readonly WsmanOption[];
+  /** milliseconds, when the request set OperationTimeout */
+  readonly operationTimeoutMs?: number;
+  /** bytes, when the request set MaxEnvelopeSize */
+  readonly maxEnvelopeSize?: number;
+  readonly locale?: LocaleHeader;
+  readonly dataLocale?: LocaleHeader;
+  readonly activityId?: string;
+  readonly sessionId?: string;
+  readonly fragmentTransfer?: string;
+}
+
+export interface SoapRequest {
+  readonly headers: WsmanHeaders;
+  /** the single child of s:Body, if any */
+  readonly body?: XmlElement;
+  /** true when s:Body had no element child (Identify may come this way) */
+  readonly emptyBody: boolean;
+  readonly envelope: XmlElement;
+}
+
+/** Headers we understand (for mustUnderstand), by namespace then local name. */
+const KNOWN_HEADERS: Readonly<Record<string, ReadonlySet<string>>> = {
+  [NS.a]: new Set(['To', 'ReplyTo', 'FaultTo', 'Action', 'MessageID', 'RelatesTo', 'From']),
+  [NS.w]: new Set([
+    'ResourceURI', 'SelectorSet', 'OptionSet', 'OperationTimeout', 'MaxEnvelopeSize', 'Locale',
+    'FragmentTransfer', 'RequestEPR', 'RequestTotalItemsCountEstimate',
+  ]),
+  [NS.p]: new Set(['DataLocale', 'SessionId', 'OperationID', 'SequenceId', 'ActivityId']),
+};
+
+const MAX_OPTIONS = 256;
+const MAX_HEADER_VALUE = 2048;
+
+/** SOAP mustUnderstand, only when namespace-qualified with the SOAP 1.2 namespace. */
+function mustUnderstand(el: XmlElement): boolean {
+  const v = attr(el, 'mustUnderstand', NS.s);
+  if (v === undefined) return false;
+  const t = v.trim();
+  return t === 'true' || t === '1';
+}
+
+function trimmed(el: XmlElement): string {
+  return textOf(el).trim();
+}
+
+/** xs:duration → milliseconds; undefined when not a valid non-negative duration. */
+export function parseDurationMs(text: string): number | undefined {
+  const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(text);
+  if (!m || text === 'P' || text.endsWith('T')) return undefined;
+  const [, y, mo, d, h, mi, s] = m;
+  const ms =
+    (Number(y ?? 0) * 365 + Number(mo ?? 0) * 30 + Number(d ?? 0)) * 86_400_000 +
+    Number(h ?? 0) * 3_600_000 +
+    Number(mi ?? 0) * 60_000 +
+    Math.round(Number(s ?? 0) * 1000);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+function parseOptionSet(set: XmlElement): WsmanOption[] {
+  const out: WsmanOption[] = [];
+  for (const o of childElements(set)) {
+    if (o.ns !== NS.w || o.local !== 'Option') {
+      throw new WsmanFault('InvalidOptions', {
+        detailMessage: "WinRM cannot process the request because an option set contains an unrecognized element. Option sets must contain only 'Option' elements. ",
+      });
+    }
+    if (out.length >= MAX_OPTIONS) {
+      throw new WsmanFault('InvalidOptions', {
+        detailMessage: `The WS-Management service cannot process the request. The request contains more options than maximum supported(${MAX_OPTIONS}). `,
+      });
+    }
+    const name = attr(o, 'Name');
+    if (!name || !name.trim()) {
+      throw new WsmanFault('InvalidOptions', {
+        detailMessage: 'WinRM cannot process the request because an option contains a name attribute which is either "" (blank or empty string) or NULL. ',
+      });
+    }
+    const mc = attr(o, 'MustComply');
+    out.push({
+      name: name.trim(),
+      type: attr(o, 'Type'),
+      value: trimmed(o),
+      mustComply: mc !== undefined && (mc.trim() === 'true' || mc.trim() === '1'),
+    });
+  }
+  return out;
+}
+
+function invalidHeader(message: string): WsmanFault {
+  return new WsmanFault('InvalidMessageInformationHeader', { detailMessage: message });
+}
+
+/** Parse and validate a request envelope. Throws {@link WsmanFault}. */
+export function parseEnvelope(text: string): SoapRequest {
+  let root: XmlElement;
+  try {
+    root = parseXml(text, { fallbackPrefixes: LENIENT_PREFIXES });
+  } catch (e) {
+    if (e instanceof XmlParseError) {
+      throw new WsmanFault('InvalidXml', {
+        detailMessage:
+          e.reason === 'doctype'
+            ? 'The WS-Management service cannot process the request because the XML contains a DTD, which is not allowed. '
+            : `The WS-Management service cannot process the request because the XML is invalid: ${e.message} `,
+      });
+    }
+    throw e;
+  }
+  if (root.local === 'Envelope' && root.ns === NS.s11) throw new WsmanFault('VersionMismatch');
+  if (root.local !== 'Envelope' || root.ns !== NS.s) {
+    throw new WsmanFault('InvalidXml', {
+      detailMessage: 'The WS-Management service cannot process the request because the root element is not a SOAP 1.2 Envelope. ',
+    });
+  }
+  let header: XmlElement | undefined;
+  let body: XmlElement | undefined;
+  for (const c of childElements(root)) {
+    if (c.ns === NS.s && c.local === 'Header' && !header && !body) header = c;
+    else if (c.ns === NS.s && c.local === 'Body' && !body) body = c;
+    else {
+      throw new WsmanFault('InvalidXml', {
+        detailMessage: `The WS-Management service cannot process the request because the SOAP envelope contains an unexpected element: ${c.local}. `,
+      });
+    }
+  }
+  if (!body) {
+    throw new WsmanFault('InvalidXml', {
+      detailMessage: 'The WS-Management service cannot process the request because the SOAP envelope has no Body. ',
+    });
+  }
+
+  const h = header ? readHeaders(header) : emptyHeaders();
+  const bodyKids = childElements(body);
+  if (bodyKids.length > 1) {
+    throw new WsmanFault('InvalidXml', {
+      detailMessage: `The WS-Management service received a SOAP packet that contained a request to do an operation. This operation requires a single element in the body.Number of elements found in the soap body was ${bodyKids.length}. `,
+    });
+  }
+  return { headers: h, body: bodyKids[0], emptyBody: bodyKids.length === 0, envelope: root };
+}
+
+function emptyHeaders(): WsmanHeaders {
+  return { selectors: [], options: [] };
+}
+
+function readHeaders(header: XmlElement): WsmanHeaders {
+  let action: string | undefined;
+  let to: string | undefined;
+  let messageId: string | undefined;
+  let resourceUri: string | undefined;
+  let selectors: Selector[] = [];
+  let options: WsmanOption[] = [];
+  let operationTimeoutMs: number | undefined;
+  let maxEnvelopeSize: number | undefined;
+  let locale: LocaleHeader | undefined;
+  let dataLocale: LocaleHeader | undefined;
+  let activityId: string | undefined;
+  let sessionId: string | undefined;
+  let fragmentTransfer: string | undefined;
+  const seen = new Set<string>();
+
+  for (const el of childElements(header)) {
+    const known = KNOWN_HEADERS[el.ns]?.has(el.local) ?? false;
+    if (!known) {
+      if (mustUnderstand(el)) {
+        throw new WsmanFault('MustUnderstand', { notUnderstood: { ns: el.ns, local: el.local } });
+      }
+      continue;
+    }
+    const key = el.ns + ' ' + el.local;
+    if (seen.has(key) && el.local !== 'RelatesTo') {
+      throw invalidHeader(`The WS-Management service cannot process the request. The SOAP packet contains a duplicated ${el.local} header. `);
+    }
+    seen.add(key);
+    const value = () => {
+      const v = trimmed(el);
+      if (v.length > MAX_HEADER_VALUE) throw invalidHeader(`The WS-Management service cannot process the request. The ${el.local} header is too long. `);
+      return v;
+    };
+    if (el.ns === NS.a) {
+      switch (el.local) {
+        case 'Action': action = value(); break;
+        case 'To': to = value(); break;
+        case 'MessageID': messageId = value(); break;
+        case 'ReplyTo':
+        case 'FaultTo': {
+          const addr = childElements(el).find((c) => c.ns === NS.a && c.local === 'Address');
+          if (!addr || trimmed(addr) !== ANONYMOUS) throw new WsmanFault('UnsupportedFeatureAddressingMode');
+          break;
+        }
+      }
+    } else if (el.ns === NS.w) {
+      switch (el.local) {
+        case 'ResourceURI': resourceUri = value(); break;
+        case 'SelectorSet': selectors = parseSelectorSet(el); break;
+        case 'OptionSet': options = parseOptionSet(el); break;
+        case 'OperationTimeout': {
+          const v = value();
+          const ms = parseDurationMs(v);
+          if (ms === undefined) {
+            throw new WsmanFault('InvalidTimeout', {
+              detailMessage: `The WS-Management service cannot process the request. The XML contains an invalid timeout field in the SOAP header: ${v}. `,
+            });
+          }
+          operationTimeoutMs = ms;
+          break;
+        }
+        case 'MaxEnvelopeSize': {
+          const v = value();
+          if (!/^\d{1,10}$/.test(v)) {
+            throw invalidHeader(`The WS-Management service cannot process the request because the MaxEnvelopeSize value is invalid: ${v}. `);
+          }
+          maxEnvelopeSize = Number(v);
+          break;
+        }
+        case 'Locale':
+          if (mustUnderstand(el)) throw new WsmanFault('UnsupportedFeatureLocale');
+          locale = { lang: attr(el, 'lang', 'http://www.w3.org/XML/1998/namespace'), mustUnderstand: false };
+          break;
+        case 'FragmentTransfer':
+          fragmentTransfer = value();
+          break;
+      }
+    } else if (el.ns === NS.p) {
+      switch (el.local) {
+        case 'DataLocale':
+          if (mustUnderstand(el)) throw new WsmanFault('UnsupportedFeatureDataLocale');
+          dataLocale = { lang: attr(el, 'lang', 'http://www.w3.org/XML/1998/namespace'), mustUnderstand: false };
+          break;
+        case 'ActivityId': activityId = value(); break;
+        case 'SessionId': sessionId = value(); break;
+        // OperationID / SequenceId: read and deliberately ignored (never echoed; §2.2)
+      }
+    }
+  }
+  if (messageId !== undefined && messageId === '') {
+    throw invalidHeader('The WS-Management service cannot process the request. The SOAP packet contains a WS-Addressing MessageID element that was either invalid, duplicated, or too long. ');
+  }
+  return {
+    action, to, messageId, resourceUri, selectors, options, operationTimeoutMs, maxEnvelopeSize,
+    locale, dataLocale, activityId, sessionId, fragmentTransfer,
+  };
+}

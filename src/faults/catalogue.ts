@@ -3,6 +3,10 @@
  * Each kind maps to the SOAP code, subcode, fault Action, WSManFault code, HTTP status and the
  * message Windows writes (wire notes §5.1–5.2). Code anywhere raises a {@link WsmanFault} by kind;
  * only src/soap/fault-writer.ts turns it into XML.
+ *
+ * Messages are the English texts of wsmres.dll's message table for each WSManFault code, with
+ * each stored CR LF turned into one space as FormatMessage does on the wire (sources and
+ * confidence per code: docs/research/wsman-fault-messages.md).
  */
 
 /** Which fault Action URI a kind is answered with. */
@@ -41,7 +45,8 @@ const INVALID_SELECTORS_MSG =
   'The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ';
 const INVALID_HEADER_MSG =
   'The WS-Management service cannot process the request. The request contains one or more invalid SOAP headers. ';
-const SCHEMA_MSG = 'The WS-Management service cannot process the request because the XML is invalid. ';
+const SCHEMA_MSG = 'The SOAP XML in the message does not match the corresponding XML schema definition. Change the XML and retry. ';
+const INVALID_XML_MSG = 'The WS-Management service cannot process the request because the XML is invalid. ';
 
 /** Every fault the emulator can answer with, keyed by a stable kind name. */
 export const FAULTS = {
@@ -53,11 +58,11 @@ export const FAULTS = {
   InvalidResourceURI: {
     code: 'Sender', subcode: ['a', 'DestinationUnreachable'], action: 'addressing', detail: 'InvalidResourceURI',
     wsmanCode: 2150858811, http: 500,
-    message: 'The WS-Management service cannot process the request. The resource URI is not valid or the resource is not available. ',
+    message: 'The WS-Management service cannot process the request. The resource URI is missing or it has an incorrect format. Check the documentation or use the following command for information on how to construct a resource URI: "winrm help uris". ',
   },
   ActionNotSupported: {
     code: 'Sender', subcode: ['a', 'ActionNotSupported'], action: 'addressing', wsmanCode: 2150858771, http: 500,
-    message: 'The WS-Management service cannot process the request because the WS-Addressing Action URI in the request is not compatible with the resource. ',
+    message: 'The WS-Management service does not support the action specified in the request. ',
   },
   ActionMismatch: {
     code: 'Sender', subcode: ['a', 'ActionNotSupported'], action: 'addressing', detail: 'ActionMismatch',
@@ -75,7 +80,7 @@ export const FAULTS = {
   },
   MessageInformationHeaderRequired: {
     code: 'Sender', subcode: ['a', 'MessageInformationHeaderRequired'], action: 'addressing', wsmanCode: 2150858769,
-    http: 500, message: 'The WS-Management service cannot process the request because a required header is missing. ',
+    http: 500, message: 'The WS-Management service cannot process the request. The request does not have all the expected SOAP headers. ',
   },
   MustUnderstand: {
     code: 'MustUnderstand', action: 'addressing', wsmanCode: 2150858768, http: 500,
@@ -83,13 +88,13 @@ export const FAULTS = {
   },
   VersionMismatch: {
     code: 'VersionMismatch', action: 'addressing', wsmanCode: 2150858765, http: 500,
-    message: 'The WS-Management service cannot process the request because the SOAP envelope version is not supported. ',
+    message: 'The WS-Management service does not support the SOAP version specified in the request. ',
   },
 
   // ---- ws-management -------------------------------------------------------------------------
   InvalidSelectorsInsufficient: {
     code: 'Sender', subcode: ['w', 'InvalidSelectors'], action: 'wsman', detail: 'InsufficientSelectors',
-    wsmanCode: 2150858842, http: 500, message: INVALID_SELECTORS_MSG,
+    wsmanCode: 2150858842, http: 500, message: 'The WS-Management service cannot process the request because the request did not contain all required selectors. ',
   },
   InvalidSelectorsUnexpected: {
     code: 'Sender', subcode: ['w', 'InvalidSelectors'], action: 'wsman', detail: 'UnexpectedSelectors',
@@ -97,24 +102,24 @@ export const FAULTS = {
   },
   InvalidSelectorsTypeMismatch: {
     code: 'Sender', subcode: ['w', 'InvalidSelectors'], action: 'wsman', detail: 'TypeMismatch',
-    wsmanCode: 2150858844, http: 500, message: INVALID_SELECTORS_MSG,
+    wsmanCode: 2150858844, http: 500, message: 'The WS-Management service cannot process the request because a value for a selector is of the wrong type. ',
   },
   InvalidSelectorsInvalidValue: {
     code: 'Sender', subcode: ['w', 'InvalidSelectors'], action: 'wsman', detail: 'InvalidValue',
-    wsmanCode: 2150858845, http: 500, message: INVALID_SELECTORS_MSG,
+    wsmanCode: 2150858845, http: 500, message: 'The WS-Management service cannot process the request because a value for the selector is invalid. ',
   },
   InvalidSelectorsAmbiguous: {
     code: 'Sender', subcode: ['w', 'InvalidSelectors'], action: 'wsman', detail: 'AmbiguousSelectors',
-    wsmanCode: 2150858846, http: 500, message: INVALID_SELECTORS_MSG,
+    wsmanCode: 2150858846, http: 500, message: 'The WS-Management service cannot process the request because the selectors for the resource are ambiguous. ',
   },
   InvalidSelectorsDuplicate: {
     code: 'Sender', subcode: ['w', 'InvalidSelectors'], action: 'wsman', detail: 'DuplicateSelectors',
-    wsmanCode: 2150858847, http: 500, message: INVALID_SELECTORS_MSG,
+    wsmanCode: 2150858847, http: 500, message: 'The WS-Management service cannot process the request because the request contains duplicate selectors. ',
   },
   /** a non-singleton class addressed without keys (ERROR_WSMAN_INVALID_URI_WMI_SINGLETON) */
   InvalidSelectorsSingleton: {
     code: 'Sender', subcode: ['w', 'InvalidSelectors'], action: 'wsman', detail: 'InsufficientSelectors',
-    wsmanCode: 2150859002, http: 500, message: INVALID_SELECTORS_MSG,
+    wsmanCode: 2150859002, http: 500, message: 'The WinRM client cannot process the request. The resource URI is not valid: it does not contain keys, but the class selected is not a singleton. To access an instance which is not a singleton, keys must be provided. Use the following command to get more information in how to construct a resource URI: "winrm help uris". ',
   },
   SchemaValidationError: {
     code: 'Sender', subcode: ['w', 'SchemaValidationError'], action: 'wsman', wsmanCode: 2150858817, http: 500,
@@ -122,76 +127,76 @@ export const FAULTS = {
   },
   InvalidXml: {
     code: 'Sender', subcode: ['w', 'SchemaValidationError'], action: 'wsman', wsmanCode: 2150858819, http: 500,
-    message: SCHEMA_MSG,
+    message: INVALID_XML_MSG,
   },
   InvalidParameter: {
     code: 'Sender', subcode: ['w', 'InvalidParameter'], action: 'wsman', detail: 'InvalidValue', wsmanCode: 2150858810,
-    http: 500, message: 'The parameter is incorrect. ',
+    http: 500, message: 'The WS-Management service cannot process the request because a parameter for the operation is not valid. ',
   },
   InvalidParameterName: {
     code: 'Sender', subcode: ['w', 'InvalidParameter'], action: 'wsman', detail: 'InvalidName', wsmanCode: 2150858837,
-    http: 500, message: 'The parameter is incorrect. ',
+    http: 500, message: 'The WS-Management service cannot process the request. A parameter name is invalid. ',
   },
   InvalidParameterTypeMismatch: {
     code: 'Sender', subcode: ['w', 'InvalidParameter'], action: 'wsman', detail: 'TypeMismatch', wsmanCode: 2150858836,
-    http: 500, message: 'The parameter is incorrect. ',
+    http: 500, message: 'The WS-Management service cannot process the request. A parameter that is required for the operation is not the correct type. ',
   },
   InvalidOptions: {
     code: 'Sender', subcode: ['w', 'InvalidOptions'], action: 'wsman', detail: 'InvalidValue', wsmanCode: 2150858809,
-    http: 500, message: 'The WS-Management service cannot process the request because the OptionSet is invalid. ',
+    http: 500, message: 'The WS-Management service cannot process the request because one or more options are not valid. The option names or values may not be valid or they are used in incorrect combinations. Retrieve the catalog entry for the resource and determine how to correct the invalid option values. ',
   },
   UnsupportedFeatureAddressingMode: {
     code: 'Sender', subcode: ['w', 'UnsupportedFeature'], action: 'wsman', detail: 'AddressingMode',
     wsmanCode: 2150858818, http: 500,
-    message: 'The WS-Management service does not support the ReplyTo or FaultTo address; only the anonymous address is supported. ',
+    message: 'The WS-Management service does not support the specified feature. Remove the unsupported feature from the request and retry. ',
   },
   UnsupportedFeatureLocale: {
     code: 'Sender', subcode: ['w', 'UnsupportedFeature'], action: 'wsman', detail: 'Locale', wsmanCode: 2150858887,
     http: 500,
-    message: 'The WS-Management service cannot guarantee that all data is returned in the requested locale as some data sources may not be able to comply. Resend the remote request with locale as a hint (i.e. the SOAP header should have mustUnderstand="false"). ',
+    message: 'The WS-Management service cannot guarantee that all data is returned in the requested locale as some data sources may not be able to comply. Resend the remote request with locale as a hint (the SOAP header should have mustUnderstand="false") ',
   },
   UnsupportedFeatureDataLocale: {
     code: 'Sender', subcode: ['w', 'UnsupportedFeature'], action: 'wsman', detail: 'DataLocale', wsmanCode: 2150858887,
     http: 500,
-    message: 'The WS-Management service cannot guarantee that all data is returned in the requested locale as some data sources may not be able to comply. Resend the remote request with locale as a hint (i.e. the SOAP header should have mustUnderstand="false"). ',
+    message: 'The WS-Management service cannot guarantee that all data is returned in the requested locale as some data sources may not be able to comply. Resend the remote request with locale as a hint (the SOAP header should have mustUnderstand="false") ',
   },
   UnsupportedFeatureEnumerationMode: {
     code: 'Sender', subcode: ['w', 'UnsupportedFeature'], action: 'wsman', detail: 'EnumerationMode',
     wsmanCode: 2150858886, http: 500,
-    message: 'The WS-Management service cannot process the request because the enumeration mode is not supported. ',
+    message: 'The WS-Management service does not support the specified enumeration mode. ',
   },
   UnsupportedFeatureExpirationTime: {
     code: 'Sender', subcode: ['w', 'UnsupportedFeature'], action: 'wsman', detail: 'ExpirationTime',
     wsmanCode: 2150858775, http: 500,
-    message: 'The WS-Management service does not support the expiration time specified in the Enumerate request. ',
+    message: 'The data source does not support expiration time. Remove the expiration time from the request and try the request again. ',
   },
   UnsupportedFeatureFragment: {
     code: 'Sender', subcode: ['w', 'UnsupportedFeature'], action: 'wsman', detail: 'FragmentLevelAccess',
     wsmanCode: 2150858818, http: 500,
-    message: 'The WS-Management service does not support fragment-level access for this resource. ',
+    message: 'The WS-Management service does not support the specified feature. Remove the unsupported feature from the request and retry. ',
   },
   EncodingLimitMinimumEnvelope: {
     code: 'Sender', subcode: ['w', 'EncodingLimit'], action: 'wsman', detail: 'MinimumEnvelopeLimit',
     wsmanCode: 2150858878, http: 500,
-    message: 'The WS-Management service cannot process the request because the MaxEnvelopeSize in the request is smaller than the minimum supported. ',
+    message: 'The WS-Management service cannot process the request because the envelope size in the request is too small. ',
   },
   EncodingLimitMaxEnvelopeSize: {
     code: 'Sender', subcode: ['w', 'EncodingLimit'], action: 'wsman', detail: 'MaxEnvelopeSize',
     wsmanCode: 2150858823, http: 500,
-    message: 'The WS-Management service cannot process the request because the envelope size in the request is too large. ',
+    message: 'The maximum envelope size in the request is too large. Change the maximum envelope size and try the request again.  ',
   },
   EncodingLimitExceeded: {
     code: 'Sender', subcode: ['w', 'EncodingLimit'], action: 'wsman', detail: 'MaxEnvelopeSizeExceeded',
     wsmanCode: 2150858824, http: 500,
-    message: 'The response that the WS-Management service computed exceeds the maximum envelope size that is allowed. ',
+    message: 'The response that the WS-Management service computed exceeds the maximum envelope size in the request. ',
   },
   TimedOut: {
     code: 'Receiver', subcode: ['w', 'TimedOut'], action: 'wsman', wsmanCode: 2150858793, http: 500,
     message: 'The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  ',
   },
   QuotaLimit: {
-    code: 'Sender', subcode: ['w', 'QuotaLimit'], action: 'wsman', wsmanCode: 2150859173, http: 500,
-    message: 'The WS-Management service cannot process the request. The maximum number of enumeration contexts for this user has been exceeded. Release existing enumeration contexts or raise the quota for this user. ',
+    code: 'Sender', subcode: ['w', 'QuotaLimit'], action: 'wsman', wsmanCode: 2150858815, http: 500,
+    message: 'The WS-Management service is busy servicing other requests. Retry later. ',
   },
   ConcurrencyLimit: {
     code: 'Receiver', subcode: ['w', 'InternalError'], action: 'wsman', wsmanCode: 2150859174, http: 500,
@@ -212,19 +217,19 @@ export const FAULTS = {
   /** __cimnamespace disagrees with the namespace in a WMI-form URI (ERROR_WSMAN_DIFFERENT_CIM_SELECTOR) */
   DifferentCimSelector: {
     code: 'Receiver', subcode: ['w', 'InternalError'], action: 'wsman', wsmanCode: 2150859067, http: 500,
-    message: 'The WS-Management service cannot process the request because the __cimnamespace selector does not match the namespace in the resource URI. ',
+    message: 'The WS-Management service cannot process the request. The resource URI and __cimnamespace selector attempted to use different namespaces. Try removing the __cimnamespace selector or using a DMTF resource URI. If a non-DMTF resource URI is used with a __cimnamespace selector, the namespaces must match. ',
   },
   /** WQL on a WMI URI that is not `…/*` (ERROR_WSMAN_INVALID_URI_WMI_ENUM_WQL) */
   WqlRequiresStarUri: {
     code: 'Sender', subcode: ['w', 'InvalidParameter'], action: 'wsman', detail: 'InvalidValue', wsmanCode: 2150859003,
     http: 500,
-    message: 'The WS-Management service cannot process the request. The WMI resource URI for a WQL enumeration must end with "*" and must not have selectors: the class name must be * and no keys may be given. ',
+    message: 'The WinRM client cannot process the request. The resource URI for an enumeration operation with WQL filter must not contain keys and the class name must be \'*\' (star). Use the following command to get more information in how to construct a resource URI: "winrm help uris". ',
   },
   /** selectors given with an Enumerate on the WMI path (ERROR_WSMAN_ENUMERATE_WMI_INVALID_KEY) */
   EnumerateWithSelectors: {
     code: 'Sender', subcode: ['w', 'InvalidSelectors'], action: 'wsman', detail: 'UnexpectedSelectors',
     wsmanCode: 2150859016, http: 500,
-    message: 'The WS-Management service cannot process the request. Enumeration of a WMI class does not accept keys in the resource URI. ',
+    message: 'The WS-Management service cannot process the request. The resource URI for an Enumerate operation must not contain keys. ',
   },
   CannotDecrypt: {
     code: 'Sender', subcode: ['w', 'InvalidMessageInformationHeader'], action: 'wsman', wsmanCode: 2150859001, http: 400,
@@ -235,17 +240,17 @@ export const FAULTS = {
   InvalidRepresentation: {
     code: 'Sender', subcode: ['x', 'InvalidRepresentation'], action: 'transfer', detail: 'InvalidValues',
     wsmanCode: 2150858773, http: 500,
-    message: 'The WS-Management service cannot process the request because the XML is invalid for the resource. ',
+    message: 'The WS-Management service cannot identify the format of the object passed to a Put or Create method. The input XML may not be appropriate for the resource or uses the wrong schema for the resource. Change the input XML in the request. ',
   },
   InvalidRepresentationMissing: {
     code: 'Sender', subcode: ['x', 'InvalidRepresentation'], action: 'transfer', detail: 'MissingValues',
     wsmanCode: 2150858839, http: 500,
-    message: 'The WS-Management service cannot process the request because the XML is missing required values for the resource. ',
+    message: 'The WS-Management service cannot process the request because the XML content has missing values. ',
   },
   InvalidRepresentationNamespace: {
     code: 'Sender', subcode: ['x', 'InvalidRepresentation'], action: 'transfer', detail: 'InvalidNamespace',
     wsmanCode: 2150858840, http: 500,
-    message: 'The WS-Management service cannot process the request because the XML namespace of the resource is invalid. ',
+    message: 'The WS-Management service cannot identify the format of the object passed to a Put or Create method. The XML namespace for the input XML is invalid. Change the XML namespace for the input XML in the request. ',
   },
 
   // ---- enumeration -----------------------------------------------------------------------------
@@ -255,24 +260,24 @@ export const FAULTS = {
   },
   FilteringNotSupported: {
     code: 'Sender', subcode: ['n', 'FilteringNotSupported'], action: 'enumeration', wsmanCode: 2150858776, http: 500,
-    message: 'The WS-Management service cannot process the request because filtering is not supported for this resource. ',
+    message: 'The data source does not support filtering. Remove the filter from the request and try the request again. ',
   },
   FilterDialectRequestedUnavailable: {
     code: 'Sender', subcode: ['n', 'FilterDialectRequestedUnavailable'], action: 'enumeration', wsmanCode: 2150858777,
-    http: 500, message: 'The WS-Management service cannot process the request because the filter dialect is not supported. ',
+    http: 500, message: 'The filter dialect (the type associated with the filter) was not supported for this resource. Change the filter dialect or remove it from the request and try the request again. ',
   },
   InvalidEnumerationContext: {
     code: 'Receiver', subcode: ['n', 'InvalidEnumerationContext'], action: 'enumeration', wsmanCode: 2150858779,
     http: 500,
-    message: 'The WS-Management service cannot process the request. WS-Management cannot identify the enumeration context ID in the SOAP packet. The packet may have been invalid, or the operation may have timed out. ',
+    message: 'The WS-Enumeration context in the enumeration is not valid. Enumeration may have been completed or canceled. You cannot use this enumeration context anymore. Start a new enumeration. ',
   },
   UnsupportedExpirationType: {
     code: 'Sender', subcode: ['n', 'UnsupportedExpirationType'], action: 'enumeration', wsmanCode: 2150859036, http: 500,
-    message: 'The WS-Management service cannot process the request because the expiration type is not supported. ',
+    message: 'The expiration time specified for enumeration was invalid. Specify the expiration time as a duration. ',
   },
   PullInProgress: {
     code: 'Receiver', subcode: ['w', 'InternalError'], action: 'wsman', wsmanCode: 2150858758, http: 500,
-    message: 'The WS-Management service does not support concurrent pull operations for enumerations. ',
+    message: 'The WS-Management service cannot process a pull request because a pull operation is already in progress. ',
   },
 } as const satisfies Record<string, FaultSpec>;
 

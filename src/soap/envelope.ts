@@ -9,46 +9,8 @@
 import { WsmanFault } from '../faults/catalogue.js';
 import { attr, childElements, parseXml, textOf, XmlParseError, type XmlElement } from '../xml/dom.js';
 import { parseSelectorSet, type Selector } from '../wsman/epr.js';
+import type { LocaleHeader, SoapRequest, WsmanHeaders, WsmanOption } from '../wsman/request.js';
 import { ANONYMOUS, LENIENT_PREFIXES, NS } from '../wsman/namespaces.js';
-
-export interface WsmanOption {
-  readonly name: string;
-  readonly type?: string;
-  readonly value: string;
-  readonly mustComply: boolean;
-}
-
-export interface LocaleHeader {
-  readonly lang?: string;
-  readonly mustUnderstand: boolean;
-}
-
-export interface WsmanHeaders {
-  readonly action?: string;
-  readonly to?: string;
-  readonly messageId?: string;
-  readonly resourceUri?: string;
-  readonly selectors: readonly Selector[];
-  readonly options: readonly WsmanOption[];
-  /** milliseconds, when the request set OperationTimeout */
-  readonly operationTimeoutMs?: number;
-  /** bytes, when the request set MaxEnvelopeSize */
-  readonly maxEnvelopeSize?: number;
-  readonly locale?: LocaleHeader;
-  readonly dataLocale?: LocaleHeader;
-  readonly activityId?: string;
-  readonly sessionId?: string;
-  readonly fragmentTransfer?: string;
-}
-
-export interface SoapRequest {
-  readonly headers: WsmanHeaders;
-  /** the single child of s:Body, if any */
-  readonly body?: XmlElement;
-  /** true when s:Body had no element child (Identify may come this way) */
-  readonly emptyBody: boolean;
-  readonly envelope: XmlElement;
-}
 
 /** Headers we understand (for mustUnderstand), by namespace then local name. */
 const KNOWN_HEADERS: Readonly<Record<string, ReadonlySet<string>>> = {

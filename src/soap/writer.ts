@@ -11,13 +11,15 @@ import { randomUUID } from 'node:crypto';
 import { escapeText } from '../xml/escape.js';
 import { ANONYMOUS, NS } from '../wsman/namespaces.js';
 
-/** Which namespaces a response declares on its Envelope (V: captures of each response kind). */
-export type EnvelopeKind = 'transfer' | 'enumeration' | 'invoke' | 'fault';
+import type { ResponseKind } from '../wsman/request.js';
+
+export type EnvelopeKind = ResponseKind;
 
 const DECLS: Readonly<Record<EnvelopeKind, string>> = {
   transfer: `xmlns:s="${NS.s}" xmlns:a="${NS.a}" xmlns:x="${NS.x}" xmlns:w="${NS.w}" xmlns:p="${NS.p}"`,
   enumeration: `xmlns:s="${NS.s}" xmlns:a="${NS.a}" xmlns:n="${NS.n}" xmlns:w="${NS.w}" xmlns:p="${NS.p}"`,
-  invoke: `xmlns:s="${NS.s}" xmlns:a="${NS.a}" xmlns:w="${NS.w}" xmlns:p="${NS.p}"`,
+  // V: MS-WSMV 4.11.2, a 2012 Invoke answer declares the transfer set too
+  invoke: `xmlns:s="${NS.s}" xmlns:a="${NS.a}" xmlns:x="${NS.x}" xmlns:w="${NS.w}" xmlns:p="${NS.p}"`,
   fault: `xmlns:s="${NS.s}" xmlns:a="${NS.a}" xmlns:x="${NS.x}" xmlns:e="${NS.e}" xmlns:n="${NS.n}" xmlns:w="${NS.w}" xmlns:p="${NS.p}"`,
 };
 

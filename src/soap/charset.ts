@@ -1,0 +1,67 @@
+/**
+ * Request charset detection and response encoding (wire notes §6.1): WinRM accepts UTF-8 and
+ * UTF-16 (BOM FF FE / FE FF, or charset=UTF-16 in Content-Type) and answers in the request's
+ * charset — the MI client and openwsman fail otherwise (ERROR_WSMAN_HTTP_CONTENT_TYPE_MISSMATCH).
+ */
+
+export type Charset = 'utf-8' | 'utf-16le' | 'utf-16be';
+
+export class CharsetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CharsetError';
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const utf16le = new TextDecoder('utf-16le', { fatal: true, ignoreBOM: true });
+const utf16be = new TextDecoder('utf-16be', { fatal: true, ignoreBOM: true });
+
+/** The charset parameter of a Content-Type, lower-cased, or undefined. */
+export function charsetParam(contentType: string | undefined): string | undefined {
+  if (!contentType) return undefined;
+  const m = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType);
+  return m ? m[1].toLowerCase() : undefined;
+}
+
+/** Decode a request body. Throws {@link CharsetError} on a conflict or invalid bytes. */
+export function decodeBody(body: Buffer, contentType: string | undefined): { text: string; charset: Charset } {
+  const declared = charsetParam(contentType);
+  let bom: Charset | undefined;
+  let offset = 0;
+  if (body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) { bom = 'utf-8'; offset = 3; }
+  else if (body.length >= 2 && body[0] === 0xff && body[1] === 0xfe) { bom = 'utf-16le'; offset = 2; }
+  else if (body.length >= 2 && body[0] === 0xfe && body[1] === 0xff) { bom = 'utf-16be'; offset = 2; }
+
+  let charset: Charset;
+  if (declared === undefined) {
+    charset = bom ?? 'utf-8';
+  } else if (declared === 'utf-8' || declared === 'utf8') {
+    if (bom && bom !== 'utf-8') throw new CharsetError(`The byte order mark (${bom}) disagrees with charset=${declared}.`);
+    charset = 'utf-8';
+  } else if (declared === 'utf-16' || declared === 'utf-16le' || declared === 'utf-16be') {
+    if (bom === 'utf-8') throw new CharsetError(`The byte order mark (utf-8) disagrees with charset=${declared}.`);
+    if (declared === 'utf-16le' && bom === 'utf-16be') throw new CharsetError('The byte order mark disagrees with charset=utf-16le.');
+    if (declared === 'utf-16be' && bom === 'utf-16le') throw new CharsetError('The byte order mark disagrees with charset=utf-16be.');
+    // UTF-16 without a BOM: the Windows default byte order is little-endian
+    charset = bom ?? (declared === 'utf-16be' ? 'utf-16be' : 'utf-16le');
+  } else {
+    throw new CharsetError(`The charset ${declared} is not supported; WS-Management accepts UTF-8 and UTF-16.`);
+  }
+  const bytes = body.subarray(offset);
+  if (charset !== 'utf-8' && bytes.length % 2 !== 0) throw new CharsetError('A UTF-16 body has an odd number of bytes.');
+  try {
+    const dec = charset === 'utf-8' ? utf8 : charset === 'utf-16le' ? utf16le : utf16be;
+    return { text: dec.decode(bytes), charset };
+  } catch {
+    throw new CharsetError(`The body is not valid ${charset.toUpperCase()}.`);
+  }
+}
+
+/** Encode a response in the request's charset; UTF-16 answers carry a BOM, as Windows sends them. */
+export function encodeBody(text: string, charset: Charset): { body: Buffer; contentType: string } {
+  if (charset === 'utf-8') return { body: Buffer.from(text, 'utf8'), contentType: 'application/soap+xml;charset=UTF-8' };
+  const le = Buffer.from('\ufeff' + text, 'utf16le');
+  if (charset === 'utf-16be') le.swap16();
+  return { body: le, contentType: 'application/soap+xml;charset=UTF-16' };
+}

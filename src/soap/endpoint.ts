@@ -1,0 +1,73 @@
+/**
+ * One SOAP exchange: request text in, response envelope out. Parses the envelope, hands the typed
+ * request to the WS-Man dispatcher, and turns whatever is thrown into the Windows fault (never a
+ * stack trace). The transport below only deals in bytes, charsets and authentication.
+ */
+import { WsmanFault } from '../faults/catalogue.js';
+import { faultFromError, type WmiOperation } from '../faults/cim-mapping.js';
+import { dispatch, isIdentify } from '../wsman/dispatch.js';
+import type { Caller, WsmanHost } from '../wsman/host.js';
+import { ACTIONS } from '../wsman/namespaces.js';
+import type { SoapRequest } from '../wsman/request.js';
+import { parseEnvelope } from './envelope.js';
+import { writeFault } from './fault-writer.js';
+import { writeEnvelope, writeIdentifyEnvelope } from './writer.js';
+
+export interface SoapResult {
+  readonly status: number;
+  /** empty for 401 */
+  readonly xml: string;
+  /** what the request asked for, for logs and metrics */
+  readonly action?: string;
+  readonly resourceUri?: string;
+  /** catalogue kind of the fault answered, if any */
+  readonly faultKind?: string;
+}
+
+function wmiOperation(action: string | undefined, req: SoapRequest): WmiOperation {
+  switch (action) {
+    case ACTIONS.get: return 'GetObject';
+    case ACTIONS.put: return 'PutInstance';
+    case ACTIONS.delete: return 'DeleteInstance';
+    case ACTIONS.create: return 'CreateInstance';
+    case ACTIONS.enumerate:
+    case ACTIONS.pull:
+      return req.body && req.body.children.some((c) => c.kind === 'element' && c.local === 'Filter') ? 'ExecQuery' : 'EnumerateInstances';
+    default:
+      return 'ExecMethod';
+  }
+}
+
+export function handleSoap(text: string, host: WsmanHost, caller: Caller): SoapResult {
+  const env = {
+    machine: caller.localAddress,
+    hostName: host.fqdn,
+    classOf: (ns: string, name: string) => host.om.schema.getClass(ns, name),
+  };
+  let req: SoapRequest;
+  try {
+    req = parseEnvelope(text);
+  } catch (e) {
+    // an unauthenticated caller gets nothing but the 401, whatever it sent
+    if (!caller.authenticated) return { status: 401, xml: '' };
+    const fault = faultFromError(e, { operation: 'ExecMethod' });
+    const { status, body } = writeFault(fault, env);
+    return { status, xml: body, faultKind: fault.kind };
+  }
+  const h = req.headers;
+  const call = { req, host, caller };
+  const base = { action: h.action, resourceUri: h.resourceUri };
+  if (!caller.authenticated && !isIdentify(call)) return { status: 401, xml: '', ...base };
+  try {
+    const res = dispatch(call);
+    if (res.kind === 'identify') return { status: 200, xml: writeIdentifyEnvelope(res.body), ...base };
+    const xml = writeEnvelope(res.kind, res.action, res.body, { relatesTo: h.messageId, activityId: h.activityId });
+    const max = Math.min(h.maxEnvelopeSize ?? host.limits.maxEnvelopeSize, host.limits.maxEnvelopeSize);
+    if (Buffer.byteLength(xml, 'utf8') > max) throw new WsmanFault('EncodingLimitExceeded');
+    return { status: 200, xml, ...base };
+  } catch (e) {
+    const fault = faultFromError(e, { operation: wmiOperation(h.action, req) });
+    const { status, body } = writeFault(fault, { ...env, relatesTo: h.messageId, activityId: h.activityId });
+    return { status, xml: body, faultKind: fault.kind, ...base };
+  }
+}

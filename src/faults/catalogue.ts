@@ -319,6 +319,8 @@ export class WsmanFault extends Error {
   readonly kind: FaultKind;
   readonly spec: FaultSpec;
   readonly options: WsmanFaultOptions;
+  /** the MessageID of the request, when the fault arose before the request was fully read */
+  relatesTo?: string;
   constructor(kind: FaultKind, options: WsmanFaultOptions = {}) {
     super(options.reason ?? FAULTS[kind].message);
     this.name = 'WsmanFault';

@@ -51,7 +51,7 @@ export function handleSoap(text: string, host: WsmanHost, caller: Caller): SoapR
     // an unauthenticated caller gets nothing but the 401, whatever it sent
     if (!caller.authenticated) return { status: 401, xml: '' };
     const fault = faultFromError(e, { operation: 'ExecMethod' });
-    const { status, body } = writeFault(fault, env);
+    const { status, body } = writeFault(fault, { ...env, relatesTo: fault.relatesTo });
     return { status, xml: body, faultKind: fault.kind };
   }
   const h = req.headers;

@@ -123,7 +123,14 @@ export function parseEnvelope(text: string): SoapRequest {
     });
   }
 
-  const h = header ? readHeaders(header) : emptyHeaders();
+  let h: WsmanHeaders;
+  try {
+    h = header ? readHeaders(header) : emptyHeaders();
+  } catch (e) {
+    // a fault found while reading the headers still answers the request's MessageID
+    if (e instanceof WsmanFault && header) e.relatesTo = peekMessageId(header);
+    throw e;
+  }
   const bodyKids = childElements(body);
   if (bodyKids.length > 1) {
     throw new WsmanFault('InvalidXml', {
@@ -131,6 +138,11 @@ export function parseEnvelope(text: string): SoapRequest {
     });
   }
   return { headers: h, body: bodyKids[0], emptyBody: bodyKids.length === 0, envelope: root };
+}
+
+function peekMessageId(header: XmlElement): string | undefined {
+  const el = childElements(header).find((c) => c.ns === NS.a && c.local === 'MessageID');
+  return el ? trimmed(el) || undefined : undefined;
 }
 
 function emptyHeaders(): WsmanHeaders {

@@ -1,0 +1,139 @@
+/**
+ * World files: YAML → a validated {@link WorldSpec}. Structural checks come from a JSON Schema
+ * (ajv); consistency checks (unique names and GUIDs, switches that exist) are ours. Every error
+ * names the file, line and column of the offending node.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import type { WorldSpec } from './world.js';
+import { WORLD_SCHEMA } from './world-schema.js';
+
+export class WorldFileError extends Error {
+  readonly problems: readonly string[];
+  constructor(file: string, problems: readonly string[]) {
+    super(`${file}: invalid world file\n  ${problems.join('\n  ')}`);
+    this.name = 'WorldFileError';
+    this.problems = problems;
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+const validate = ajv.compile(WORLD_SCHEMA);
+
+const GUID_RE = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
+
+type Path = Array<string | number>;
+
+function position(doc: Document, lc: LineCounter, path: Path): string {
+  // the deepest node that exists along the path
+  for (let n = path.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+    if (isNode(node) && node.range) {
+      const { line, col } = lc.linePos(node.range[0]);
+      return `line ${line}, column ${col}`;
+    }
+  }
+  return 'line 1, column 1';
+}
+
+function pointerToPath(pointer: string): Path {
+  if (!pointer) return [];
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+function describe(e: ErrorObject): string {
+  if (e.keyword === 'additionalProperties') return `unknown field '${String((e.params as { additionalProperty: string }).additionalProperty)}'`;
+  if (e.keyword === 'required') return `missing field '${String((e.params as { missingProperty: string }).missingProperty)}'`;
+  if (e.keyword === 'enum') return `${e.message}: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  return e.message ?? e.keyword;
+}
+
+/** Parse and validate world-file text. `file` is used in messages only. */
+export function parseWorld(text: string, file = '<world>'): WorldSpec {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    throw new WorldFileError(
+      file,
+      doc.errors.map((e) => {
+        const { line, col } = lc.linePos(e.pos[0]);
+        return `line ${line}, column ${col}: ${e.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  const data = doc.toJS() as unknown;
+  if (!validate(data)) {
+    const problems = (validate.errors ?? []).map((e) => {
+      const path = pointerToPath(e.instancePath);
+      const where = path.length ? path.join('.') : 'top level';
+      return `${position(doc, lc, path)}: ${where}: ${describe(e)}`;
+    });
+    throw new WorldFileError(file, problems);
+  }
+  const world = data as WorldSpec;
+  const problems = consistencyProblems(world).map(([path, msg]) => `${position(doc, lc, path)}: ${path.join('.')}: ${msg}`);
+  if (problems.length) throw new WorldFileError(file, problems);
+  return world;
+}
+
+export function loadWorldFile(file: string): WorldSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new WorldFileError(file, [`cannot read the file: ${(e as Error).message}`]);
+  }
+  return parseWorld(text, file);
+}
+
+function consistencyProblems(w: WorldSpec): Array<[Path, string]> {
+  const out: Array<[Path, string]> = [];
+  const users = new Set<string>();
+  w.users.forEach((u, i) => {
+    const k = u.name.toLowerCase();
+    if (users.has(k)) out.push([['users', i, 'name'], `duplicate user '${u.name}'`]);
+    users.add(k);
+    u.hosts?.forEach((h, j) => {
+      if (!w.hosts.some((x) => x.name.toLowerCase() === h.toLowerCase())) out.push([['users', i, 'hosts', j], `no host named '${h}'`]);
+    });
+  });
+  const hosts = new Set<string>();
+  const guids = new Map<string, string>();
+  const ports = new Map<number, string>();
+  const addresses = new Map<string, string>();
+  w.hosts.forEach((h, i) => {
+    const k = h.name.toLowerCase();
+    if (hosts.has(k)) out.push([['hosts', i, 'name'], `duplicate host '${h.name}'`]);
+    hosts.add(k);
+    for (const [kind, p] of Object.entries(h.ports ?? {})) {
+      if (p === undefined) continue;
+      const other = ports.get(p);
+      if (other) out.push([['hosts', i, 'ports', kind], `port ${p} is also used by ${other}`]);
+      ports.set(p, h.name);
+    }
+    h.addresses?.forEach((a, j) => {
+      const other = addresses.get(a.toLowerCase());
+      if (other) out.push([['hosts', i, 'addresses', j], `address ${a} is also used by ${other}`]);
+      addresses.set(a.toLowerCase(), h.name);
+    });
+    const switches = new Set((h.switches ?? []).map((s) => s.name.toLowerCase()));
+    h.vms?.forEach((vm, j) => {
+      if (!GUID_RE.test(vm.guid)) out.push([['hosts', i, 'vms', j, 'guid'], `'${vm.guid}' is not a GUID`]);
+      const g = vm.guid.toUpperCase();
+      const other = guids.get(g);
+      if (other) out.push([['hosts', i, 'vms', j, 'guid'], `VM ${vm.guid} is also declared on ${other}`]);
+      guids.set(g, h.name);
+      vm.adapters?.forEach((a, n) => {
+        if (!switches.has(a.switch.toLowerCase())) {
+          out.push([['hosts', i, 'vms', j, 'adapters', n, 'switch'], `host ${h.name} has no virtual switch '${a.switch}'`]);
+        }
+      });
+    });
+  });
+  return out;
+}

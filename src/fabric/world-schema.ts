@@ -1,0 +1,149 @@
+/**
+ * JSON Schema of world files (the structure of src/fabric/world.ts). Unknown fields are errors so
+ * a typo in a world file is reported, not ignored.
+ */
+
+const str = { type: 'string', minLength: 1 } as const;
+const strList = { type: 'array', items: str } as const;
+const positiveInt = { type: 'integer', minimum: 1 } as const;
+const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
+
+const user = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'password'],
+  properties: {
+    name: str,
+    password: { type: 'string' },
+    readOnly: { type: 'boolean' },
+    hosts: strList,
+    certificates: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { issuer: str, subject: str, upn: str },
+      },
+    },
+  },
+} as const;
+
+const vm = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['guid', 'name', 'state', 'memoryMiB', 'cpus'],
+  properties: {
+    guid: str,
+    name: { type: 'string', minLength: 1, maxLength: 100 },
+    state: { enum: ['running', 'off', 'saved', 'paused'] },
+    memoryMiB: positiveInt,
+    cpus: { type: 'integer', minimum: 1, maximum: 2048 },
+    processorCompatibility: { type: 'boolean' },
+    configurationVersion: { type: 'string', pattern: '^\\d+\\.\\d+$' },
+    generation: { enum: [1, 2] },
+    vhds: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['path'],
+        properties: { path: str, sizeGiB: { type: 'number', exclusiveMinimum: 0 } },
+      },
+    },
+    adapters: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['switch'],
+        properties: { name: str, switch: str, mac: { type: 'string', pattern: '^[0-9A-Fa-f]{12}$' } },
+      },
+    },
+    notes: { type: 'string' },
+  },
+} as const;
+
+const host = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9-]{0,14}$' },
+    fqdn: str,
+    addresses: strList,
+    ports: { type: 'object', additionalProperties: false, properties: { http: port, https: port } },
+    profile: { enum: ['hyperv', 'hyperv-strict', 'dmtf'] },
+    osVersion: { type: 'string', pattern: '^\\d+\\.\\d+\\.\\d+$' },
+    processor: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { vendor: str, model: str, features: strList, logicalProcessors: positiveInt },
+    },
+    memoryMiB: positiveInt,
+    storageRoots: strList,
+    switches: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: { name: str, type: { enum: ['External', 'Internal', 'Private'] } },
+      },
+    },
+    migration: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['enabled'],
+      properties: {
+        enabled: { type: 'boolean' },
+        maxActiveVirtualSystemMigrations: positiveInt,
+        maxActiveStorageMigrations: positiveInt,
+        authenticationType: { enum: ['credssp', 'kerberos'] },
+        compression: { type: 'boolean' },
+        smbTransport: { type: 'boolean' },
+        networks: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['subnet'],
+            properties: { subnet: str, metric: { type: 'integer', minimum: 0 } },
+          },
+        },
+      },
+    },
+    listener: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        allowUnencrypted: { type: 'boolean' },
+        basic: { type: 'boolean' },
+        negotiate: { type: 'boolean' },
+        certificate: { type: 'boolean' },
+        tlsCert: str,
+        tlsKey: str,
+      },
+    },
+    vms: { type: 'array', items: vm },
+  },
+} as const;
+
+export const WORLD_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['users', 'hosts'],
+  properties: {
+    name: str,
+    description: { type: 'string' },
+    users: { type: 'array', minItems: 1, items: user },
+    fabric: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        bandwidthMbps: { type: 'number', exclusiveMinimum: 0 },
+        jobRetentionSeconds: { type: 'number', minimum: 0 },
+      },
+    },
+    hosts: { type: 'array', minItems: 1, items: host },
+  },
+} as const;

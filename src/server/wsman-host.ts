@@ -6,6 +6,7 @@ import type { ObjectManager } from '../cim/object-manager.js';
 import type { CimClass, CimInstance } from '../cim/types.js';
 import type { ServiceConfig, WsmanHost, WsmanLimits } from '../wsman/host.js';
 import { ANONYMOUS } from '../wsman/namespaces.js';
+import { EnumerationContexts } from '../wsman/enum-contexts.js';
 
 export interface WsmanHostOptions {
   name: string;
@@ -44,6 +45,7 @@ export function createWsmanHost(o: WsmanHostOptions): WsmanHost {
     name: o.name,
     fqdn: o.fqdn,
     om: o.om,
+    enumerations: new EnumerationContexts({ now: o.now, maxPerUser: o.limits.maxContextsPerUser }),
     limits: o.limits,
     serviceConfig: o.serviceConfig,
     productVersion: `OS: ${o.osVersion} SP: 0.0 Stack: 3.0`,

@@ -6,19 +6,12 @@
 import { WsmanFault } from '../faults/catalogue.js';
 import type { WsmanCall } from './call.js';
 import { NS, ACTIONS } from './namespaces.js';
+import { enumerate, pull, release } from './ops/enumeration.js';
 import { identify } from './ops/identify.js';
 import { invoke } from './ops/invoke.js';
 import { create, del, get, put } from './ops/transfer.js';
 import type { WsmanResponse } from './request.js';
 
-export type OperationHandler = (call: WsmanCall) => WsmanResponse;
-
-/** Handlers other modules add (enumeration), keyed by Action. */
-const extraHandlers = new Map<string, OperationHandler>();
-
-export function registerOperation(action: string, handler: OperationHandler): void {
-  extraHandlers.set(action, handler);
-}
 
 const IDENTIFY_ACTION = 'http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity/Identify';
 /** The smallest MaxEnvelopeSize Windows accepts (MS-WSMV 3.1.4.1.20). */
@@ -59,9 +52,10 @@ export function dispatch(call: WsmanCall): WsmanResponse {
     case ACTIONS.put: return put(call);
     case ACTIONS.delete: return del(call);
     case ACTIONS.create: return create(call);
+    case ACTIONS.enumerate: return enumerate(call);
+    case ACTIONS.pull: return pull(call);
+    case ACTIONS.release: return release(call);
   }
-  const extra = extraHandlers.get(action);
-  if (extra) return extra(call);
   if (action.startsWith('http://schemas.xmlsoap.org/ws/')) throw new WsmanFault('ActionNotSupported');
   return invoke(call);
 }

@@ -4,6 +4,7 @@
  */
 import type { ObjectManager } from '../cim/object-manager.js';
 import type { CimClass, CimInstance } from '../cim/types.js';
+import type { EnumerationContexts } from './enum-contexts.js';
 
 export interface WsmanLimits {
   /** MaxEnvelopeSizekb × 1024 (Windows 2012+: 500 KB) */
@@ -35,6 +36,8 @@ export interface Caller {
   readonly readOnly: boolean;
   /** the local address the client connected to (WSManFault Machine) */
   readonly localAddress: string;
+  /** the charset the answer will be written in (sizes count in it; UTF-8 when absent) */
+  readonly encoding?: 'utf-8' | 'utf-16';
 }
 
 /** What the WinRM service configuration reports (and the transport enforces). */
@@ -49,6 +52,7 @@ export interface WsmanHost {
   readonly name: string;
   readonly fqdn: string;
   readonly om: ObjectManager;
+  readonly enumerations: EnumerationContexts;
   readonly limits: WsmanLimits;
   readonly serviceConfig: ServiceConfig;
   /** `OS: 10.0.20348 SP: 0.0 Stack: 3.0` */

@@ -15,7 +15,7 @@ import { listen, type Listener } from '../../src/server/listen.js';
 import { UserStore } from '../../src/server/users.js';
 import { createWsmanHandler } from '../../src/server/wsman-handler.js';
 import { createWsmanHost } from '../../src/server/wsman-host.js';
-import { WINDOWS_LIMITS } from '../../src/wsman/host.js';
+import { WINDOWS_LIMITS, type WsmanHost, type WsmanLimits } from '../../src/wsman/host.js';
 
 export const CORE_SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'core-schema');
 export const NS_TEST = 'root/test';
@@ -25,6 +25,7 @@ export interface CoreHost {
   url: string;
   listener: Listener;
   things: CimInstance[];
+  host: WsmanHost;
   close(): Promise<void>;
 }
 
@@ -37,7 +38,14 @@ export function makeThings(): CimInstance[] {
   ];
 }
 
-export async function startCoreHost(opts: { readOnlyUser?: boolean } = {}): Promise<CoreHost> {
+export interface CoreHostOptions {
+  limits?: Partial<WsmanLimits>;
+  now?: () => number;
+  /** extra T_Pair instances (for paging and scale tests) */
+  pairs?: number;
+}
+
+export async function startCoreHost(opts: CoreHostOptions = {}): Promise<CoreHost> {
   const schema = loadSchemaRegistry(CORE_SCHEMA_DIR);
   const things = makeThings();
   const pairs: CimInstance[] = [
@@ -45,6 +53,7 @@ export async function startCoreHost(opts: { readOnlyUser?: boolean } = {}): Prom
     { className: 'T_Pair', props: { Group: 'g', Slot: 2, Value: 'b' } },
     { className: 'T_Pair', props: { Group: 'h', Slot: 1, Value: 'c' } },
   ];
+  for (let i = 0; i < (opts.pairs ?? 0); i++) pairs.push({ className: 'T_Pair', props: { Group: 'bulk', Slot: i, Value: 'v' + i } });
   const byClass = (name: string) => things.filter((t) => t.className === name);
   const thingProvider = (className: string): InstanceProvider => ({
     enumerate: () => byClass(className),
@@ -93,9 +102,10 @@ export async function startCoreHost(opts: { readOnlyUser?: boolean } = {}): Prom
   ]);
   const om = new ObjectManager(schema, providers);
   const serviceConfig = { allowUnencrypted: true, maxConnections: 300, auth: { basic: true, negotiate: false, certificate: false } };
+  const limits = { ...WINDOWS_LIMITS, ...opts.limits };
   const host = createWsmanHost({
-    name: 'TEST1', fqdn: 'test1.lab.local', om, limits: WINDOWS_LIMITS, serviceConfig, osVersion: '10.0.20348',
-    endpoints: () => new Map(), now: () => Date.now(),
+    name: 'TEST1', fqdn: 'test1.lab.local', om, limits, serviceConfig, osVersion: '10.0.20348',
+    endpoints: () => new Map(), now: opts.now ?? (() => Date.now()),
     parseEmbedded: () => { throw new CimError(CimStatus.NOT_SUPPORTED, 'no codec in the core fixture'); },
     writeEmbedded: () => '',
     httpsEnabled: false,
@@ -108,5 +118,5 @@ export async function startCoreHost(opts: { readOnlyUser?: boolean } = {}): Prom
     createWsmanHandler({ host, users, security: { scheme: 'http', allowUnencrypted: true, basic: true, negotiate: false, certificate: false }, maxBodyBytes: WINDOWS_LIMITS.maxEnvelopeSize }),
     { bind: '127.0.0.1', port: 0 },
   );
-  return { url: listener.url, listener, things, close: () => listener.close() };
+  return { url: listener.url, listener, things, host, close: () => listener.close() };
 }

@@ -299,6 +299,26 @@ describe('Invoke', () => {
     expect(sels.map((s) => s.attrs[0].value)).toEqual(['__cimnamespace', 'Id']);
     expect(text(findOne(doc, DMTF_THING, 'Said'))).toBe('hi');
   });
+  test.each([
+    ['escaped text', '&lt;INSTANCE CLASSNAME="T_Thing"&gt;&lt;PROPERTY NAME="Id" TYPE="string"&gt;&lt;VALUE&gt;emb&lt;/VALUE&gt;&lt;/PROPERTY&gt;&lt;/INSTANCE&gt;'],
+    ['CDATA (libvirt)', '<![CDATA[<INSTANCE CLASSNAME="T_Child"><PROPERTY NAME="Id" TYPE="string"><VALUE>emb</VALUE></PROPERTY></INSTANCE>]]>'],
+    ['a nested element (MI client)', `<p:Emb xsi:type="p:T_Thing_Type"><p:Id>emb</p:Id></p:Emb>`],
+  ])('EmbeddedInstance string parameter as %s', async (_n, value) => {
+    const wrapped = value.startsWith('<p:Emb') ? value : `<p:Emb>${value}</p:Emb>`;
+    const r = await post(h.url, envelope({
+      action: `${WMI_THING}/Echo`, resourceUri: WMI_THING,
+      body: `<p:Echo_INPUT xmlns:p="${WMI_THING}" xmlns:xsi="${NS.xsi}"><p:S>x</p:S>${wrapped}</p:Echo_INPUT>`,
+    }).xml);
+    expect(r.status).toBe(200);
+    expect(r.text).toContain('<p:Said>x:emb</p:Said>');
+  });
+  test('an embedded instance of the wrong class → w:SchemaValidationError', async () => {
+    const f = faultOf(await post(h.url, envelope({
+      action: `${WMI_THING}/Echo`, resourceUri: WMI_THING,
+      body: `<p:Echo_INPUT xmlns:p="${WMI_THING}"><p:Emb>&lt;INSTANCE CLASSNAME="T_Pair"&gt;&lt;/INSTANCE&gt;</p:Emb></p:Echo_INPUT>`,
+    }).xml));
+    expect(f.subcode).toBe('w:SchemaValidationError');
+  });
   test('unknown method → a:ActionNotSupported', async () => {
     const f = faultOf(await post(h.url, inv('Frob', '')));
     expect(f).toMatchObject({ subcode: 'a:ActionNotSupported', wsmanCode: '2150858771' });
@@ -321,9 +341,14 @@ describe('Invoke', () => {
     expect(f.subcode).toBe('w:SchemaValidationError');
   });
   test('a provider CIM error → w:InvalidParameter with the WMI code', async () => {
-    const f = faultOf(await post(h.url, inv('Add', `<p:Add_INPUT xmlns:p="${WMI_THING}"><p:A>5000</p:A></p:Add_INPUT>`)));
+    const r0 = await post(h.url, inv('Add', `<p:Add_INPUT xmlns:p="${WMI_THING}"><p:A>5000</p:A></p:Add_INPUT>`));
+    const f = faultOf(r0);
     expect(f).toMatchObject({ code: 's:Sender', subcode: 'w:InvalidParameter' });
     expect(f.reason).toBe('A is too large. ');
+    // the MSFT_WmiError detail PowerShell turns into CategoryInfo InvalidArgument
+    expect(r0.text).toContain('b:IsCIM_Error="true"');
+    expect(r0.text).toContain('<p:error_Category xsi:type="cim:cimUnsignedInt">5</p:error_Category>');
+    expect(r0.text).toContain('<p:MessageID xsi:type="cim:cimString">HRESULT 0x80041008</p:MessageID>');
   });
   test('Action for another resource → ActionMismatch', async () => {
     const f = faultOf(await post(h.url, envelope({ action: 'http://example.invalid/Add', resourceUri: WMI_THING, selectors: { Id: 'one' } }).xml));

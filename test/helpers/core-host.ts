@@ -11,6 +11,7 @@ import type { InstanceProvider } from '../../src/cim/provider.js';
 import { loadSchemaRegistry } from '../../src/cim/schema-loader.js';
 import type { CimInstance, CimValue } from '../../src/cim/types.js';
 import { timestamp, interval } from '../../src/cim/values.js';
+import { CIMXML_CODEC } from '../../src/emulator.js';
 import { listen, type Listener } from '../../src/server/listen.js';
 import { UserStore } from '../../src/server/users.js';
 import { createWsmanHandler } from '../../src/server/wsman-handler.js';
@@ -106,8 +107,8 @@ export async function startCoreHost(opts: CoreHostOptions = {}): Promise<CoreHos
   const host = createWsmanHost({
     name: 'TEST1', fqdn: 'test1.lab.local', om, limits, serviceConfig, osVersion: '10.0.20348',
     endpoints: () => new Map(), now: opts.now ?? (() => Date.now()),
-    parseEmbedded: () => { throw new CimError(CimStatus.NOT_SUPPORTED, 'no codec in the core fixture'); },
-    writeEmbedded: () => '',
+    parseEmbedded: (text, expected, ns) => CIMXML_CODEC.parse(text, expected, (n) => schema.getClass(ns, n)),
+    writeEmbedded: (inst, cls) => CIMXML_CODEC.write(inst, cls, (n) => schema.getClass(NS_TEST, n)),
     httpsEnabled: false,
   });
   const users = new UserStore([

@@ -96,6 +96,17 @@ function renderExtendedStatus(wmi: WmiErrorDetail, env: FaultEnvironment): strin
   return renderInstance(inst, cls, { ...DETAIL_RENDER, classOf: (n) => env.classOf(ERROR_CLASS_NAMESPACE, n) }, { typedProperties: true });
 }
 
+/**
+ * The MI stack writes this error instance in ordinal (case-sensitive) name order and leaves out
+ * null arrays (V: a 2012 R2 MSFT_WmiError detail: CIM_Error's properties, then error_*), unlike
+ * WMI instances, which come in case-insensitive order.
+ */
+function wmiErrorOrder(cls: CimClass, inst: CimInstance) {
+  return cls.sortedProperties
+    .filter((p) => !(p.isArray && (inst.props[p.name] ?? null) === null))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 function renderWmiError(wmi: WmiErrorDetail, env: FaultEnvironment): string | undefined {
   const cls = env.classOf(ERROR_CLASS_NAMESPACE, 'MSFT_WmiError');
   if (!cls) return undefined;
@@ -125,5 +136,6 @@ function renderWmiError(wmi: WmiErrorDetail, env: FaultEnvironment): string | un
   return renderInstance(inst, cls, { ...DETAIL_RENDER, classOf: (n) => env.classOf(ERROR_CLASS_NAMESPACE, n) }, {
     typedProperties: true,
     extraAttributes: `b:IsCIM_Error="true" xmlns:b="${NS.b}"`,
+    properties: wmiErrorOrder(cls, inst),
   });
 }

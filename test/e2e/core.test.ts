@@ -349,6 +349,13 @@ describe('Invoke', () => {
     expect(r0.text).toContain('b:IsCIM_Error="true"');
     expect(r0.text).toContain('<p:error_Category xsi:type="cim:cimUnsignedInt">5</p:error_Category>');
     expect(r0.text).toContain('<p:MessageID xsi:type="cim:cimString">HRESULT 0x80041008</p:MessageID>');
+    // property order and set exactly as a real 2012 R2 MSFT_WmiError detail (winrb wmi_error_v2.xml)
+    const err = findOne(parse(r0.text), 'http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/MSFT_WmiError', 'MSFT_WmiError');
+    expect(err.children.filter((c) => c.kind === 'element').map((c) => (c as { local: string }).local)).toEqual([
+      'CIMStatusCode', 'CIMStatusCodeDescription', 'ErrorSource', 'ErrorSourceFormat', 'ErrorType', 'Message', 'MessageID',
+      'OtherErrorSourceFormat', 'OtherErrorType', 'OwningEntity', 'PerceivedSeverity', 'ProbableCause', 'ProbableCauseDescription',
+      'error_Category', 'error_Code', 'error_Type', 'error_WindowsErrorMessage',
+    ]);
   });
   test('Action for another resource → ActionMismatch', async () => {
     const f = faultOf(await post(h.url, envelope({ action: 'http://example.invalid/Add', resourceUri: WMI_THING, selectors: { Id: 'one' } }).xml));

@@ -28,19 +28,10 @@ export type NestedReader = (text: string, expectedClass: string | undefined, whe
  */
 const MAX_MOF_INSTANCES = 32;
 
-/**
- * Work-around for a defect in src/cim/mof/lexer.ts (reported): at '.', '.', digit the number branch
- * of the tokenizer returns without consuming input, so `1..2` or `..0` makes it loop until the
- * heap is exhausted. Embedded instances come from the network, so such text is refused before it
- * reaches the lexer. The check ignores quoting (a string value containing "..5" is refused too),
- * trading a rare false refusal for not having to second-guess the lexer. Remove once fixed.
- */
-const LEXER_TRAP = /\.\.\d/;
 
 export function readMofInstance(text: string, expectedClass: string | undefined, classOf: ClassLookup, nested: NestedReader, where: string): CimInstance {
   const count = text.match(/\binstance\b/gi)?.length ?? 0;
   if (count > MAX_MOF_INSTANCES) throw new CimValueError(`${where}: the MOF text declares more than ${MAX_MOF_INSTANCES} instances.`);
-  if (LEXER_TRAP.test(text)) throw new CimValueError(`${where}: the MOF text contains '..' followed by a digit, which is not accepted.`);
   let file: MofFile;
   try {
     file = parseMof(text, 'embedded-instance.mof');

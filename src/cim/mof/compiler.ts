@@ -93,7 +93,7 @@ export function normaliseNamespace(ns: string): string {
  */
 export function compileMofFiles(entries: readonly string[], opts: MofCompileOptions = {}): MofCompilation {
   const host = opts.host ?? nodeMofHost(opts.displayRoot);
-  const acc = new Accumulator(host, opts.defaultNamespace ?? 'root/default');
+  const acc = new Accumulator(host);
   for (const e of entries) acc.compileFile(resolvePath(e), opts.defaultNamespace ?? 'root/default', [], undefined);
   return acc.result();
 }
@@ -101,7 +101,7 @@ export function compileMofFiles(entries: readonly string[], opts: MofCompileOpti
 /** Compile one MOF text held in memory (includes are read through the host). */
 export function compileMofText(text: string, file: string, opts: MofCompileOptions = {}): MofCompilation {
   const host = opts.host ?? nodeMofHost(opts.displayRoot);
-  const acc = new Accumulator(host, opts.defaultNamespace ?? 'root/default');
+  const acc = new Accumulator(host);
   acc.compileText(text, file, opts.defaultNamespace ?? 'root/default', []);
   return acc.result();
 }
@@ -113,10 +113,7 @@ class Accumulator {
   private readonly files: string[] = [];
   private readonly warnings: MofDiagnostic[] = [];
 
-  constructor(
-    private readonly host: MofHost,
-    readonly defaultNamespace: string,
-  ) {}
+  constructor(private readonly host: MofHost) {}
 
   result(): MofCompilation {
     return { classes: this.classes, instances: this.instances, qualifiers: this.qualifiers, files: this.files, warnings: this.warnings };

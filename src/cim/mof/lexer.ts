@@ -48,98 +48,112 @@ function isHexDigit(c: number): boolean {
   return isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
 
-/** Tokenize a whole MOF text. `file` is only used for positions in errors. */
+/** Every token has the same shape (one V8 hidden class keeps the parser's property reads monomorphic). */
+function tok(kind: TokenKind, text: string, line: number, column: number, str?: string, int?: bigint, real?: number): Token {
+  return { kind, text, str, int, real, line, column };
+}
+
+/** Tokenize a whole MOF text (tests and tools; the parser pulls tokens one by one). */
 export function tokenize(text: string, file: string): Token[] {
+  const next = createLexer(text, file);
   const tokens: Token[] = [];
+  for (;;) {
+    const t = next();
+    tokens.push(t);
+    if (t.kind === 'eof') return tokens;
+  }
+}
+
+/**
+ * A pull lexer: each call returns the next token, then `eof` forever. Pulling instead of building
+ * a token array keeps tokens short-lived, which matters for start-up time (young-generation GC).
+ * `file` is only used for positions in errors.
+ */
+export function createLexer(text: string, file: string): () => Token {
   const n = text.length;
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;
-  let lineStart = 0;
+  let lineStart = i; // a BOM is not a column
 
   const posAt = (offset: number): MofPos => ({ file, line, column: offset - lineStart + 1 });
   const fail = (offset: number, msg: string): never => {
     throw new MofSyntaxError(posAt(offset), msg);
   };
 
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    // whitespace and newlines
-    if (c === 0x0a) { i++; line++; lineStart = i; continue; }
-    if (c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0c || c === 0x0b) { i++; continue; }
+  return function next(): Token {
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      // whitespace and newlines
+      if (c === 0x0a) { i++; line++; lineStart = i; continue; }
+      if (c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0c || c === 0x0b) { i++; continue; }
 
-    // comments
-    if (c === 0x2f) {
-      const d = text.charCodeAt(i + 1);
-      if (d === 0x2f) {
-        i += 2;
-        while (i < n && text.charCodeAt(i) !== 0x0a) i++;
-        continue;
-      }
-      if (d === 0x2a) {
-        const startLine = line;
-        const startCol = i - lineStart + 1;
-        i += 2;
-        for (;;) {
-          if (i >= n) {
-            throw new MofSyntaxError({ file, line: startLine, column: startCol }, 'unterminated /* comment');
-          }
-          const e = text.charCodeAt(i);
-          if (e === 0x2a && text.charCodeAt(i + 1) === 0x2f) { i += 2; break; }
-          if (e === 0x0a) { line++; lineStart = i + 1; }
-          i++;
+      // comments
+      if (c === 0x2f) {
+        const d = text.charCodeAt(i + 1);
+        if (d === 0x2f) {
+          i += 2;
+          while (i < n && text.charCodeAt(i) !== 0x0a) i++;
+          continue;
         }
-        continue;
+        if (d === 0x2a) {
+          const startLine = line;
+          const startCol = i - lineStart + 1;
+          i += 2;
+          for (;;) {
+            if (i >= n) {
+              throw new MofSyntaxError({ file, line: startLine, column: startCol }, 'unterminated /* comment');
+            }
+            const e = text.charCodeAt(i);
+            if (e === 0x2a && text.charCodeAt(i + 1) === 0x2f) { i += 2; break; }
+            if (e === 0x0a) { line++; lineStart = i + 1; }
+            i++;
+          }
+          continue;
+        }
+        fail(i, "unexpected character '/'");
       }
-      fail(i, "unexpected character '/'");
-    }
 
-    const col = i - lineStart + 1;
+      const col = i - lineStart + 1;
 
-    if (isIdentStart(c)) {
-      const start = i;
-      i++;
-      while (i < n && isIdentPart(text.charCodeAt(i))) i++;
-      tokens.push({ kind: 'ident', text: text.slice(start, i), line, column: col });
-      continue;
-    }
+      if (isIdentStart(c)) {
+        const start = i;
+        i++;
+        while (i < n && isIdentPart(text.charCodeAt(i))) i++;
+        return tok('ident', text.slice(start, i), line, col);
+      }
 
-    if (c === 0x22 /* " */) {
-      const value = readQuoted(0x22);
-      tokens.push({ kind: 'string', text: '"', str: value, line, column: col });
-      continue;
-    }
+      if (c === 0x22 /* " */) {
+        const value = readQuoted(0x22);
+        return tok('string', '"', line, col, value);
+      }
 
-    if (c === 0x27 /* ' */) {
-      const value = readQuoted(0x27);
-      if (value.length !== 1) fail(i - 1, 'a char16 literal must hold exactly one character');
-      tokens.push({ kind: 'char', text: "'", str: value, line, column: col });
-      continue;
-    }
+      if (c === 0x27 /* ' */) {
+        const value = readQuoted(0x27);
+        if (value.length !== 1) fail(i - 1, 'a char16 literal must hold exactly one character');
+        return tok('char', "'", line, col, value);
+      }
 
-    if (isDigit(c) || ((c === 0x2b || c === 0x2d || c === 0x2e) && (isDigit(text.charCodeAt(i + 1)) || (text.charCodeAt(i + 1) === 0x2e && isDigit(text.charCodeAt(i + 2)))))) {
-      tokens.push(readNumber(col));
-      continue;
-    }
+      if (isDigit(c) || ((c === 0x2b || c === 0x2d || c === 0x2e) && isDigit(text.charCodeAt(i + 1))) || ((c === 0x2b || c === 0x2d) && text.charCodeAt(i + 1) === 0x2e && isDigit(text.charCodeAt(i + 2)))) {
+        return readNumber(col);
+      }
 
-    if (c === 0x24 /* $ */) {
-      const start = i + 1;
-      i++;
-      if (!isIdentStart(text.charCodeAt(i))) fail(i, "expected an alias name after '$'");
-      while (i < n && isIdentPart(text.charCodeAt(i))) i++;
-      tokens.push({ kind: 'alias', text: text.slice(start, i), line, column: col });
-      continue;
-    }
+      if (c === 0x24 /* $ */) {
+        const start = i + 1;
+        i++;
+        if (!isIdentStart(text.charCodeAt(i))) fail(i, "expected an alias name after '$'");
+        while (i < n && isIdentPart(text.charCodeAt(i))) i++;
+        return tok('alias', text.slice(start, i), line, col);
+      }
 
-    const ch = text[i];
-    if (PUNCT.has(ch)) {
-      tokens.push({ kind: 'punct', text: ch, line, column: col });
-      i++;
-      continue;
+      const ch = text[i];
+      if (PUNCT.has(ch)) {
+        i++;
+        return tok('punct', ch, line, col);
+      }
+      fail(i, `unexpected character '${ch}'`);
     }
-    fail(i, `unexpected character '${ch}'`);
-  }
-  tokens.push({ kind: 'eof', text: '', line, column: i - lineStart + 1 });
-  return tokens;
+    return tok('eof', '', line, i - lineStart + 1);
+  };
 
   /** Read a quoted literal starting at text[i] (the quote); returns the decoded text. */
   function readQuoted(quote: number): string {
@@ -203,9 +217,11 @@ export function tokenize(text: string, file: string): Token[] {
       if (i === hs) fail(start, 'expected hex digits after 0x');
       checkEnd();
       const v = BigInt('0x' + text.slice(hs, i));
-      return { kind: 'int', text: text.slice(start, i), int: neg ? -v : v, line, column: col };
+      return tok('int', text.slice(start, i), line, col, undefined, neg ? -v : v);
     }
     while (i < n && isDigit(text.charCodeAt(i))) i++;
+    // a number must consume something, or the caller would loop on the same character
+    if (i === bodyStart && !(text.charCodeAt(i) === 0x2e && isDigit(text.charCodeAt(i + 1)))) fail(start, `malformed number '${text.slice(start, i + 2)}'`);
     let isReal = false;
     if (text.charCodeAt(i) === 0x2e && isDigit(text.charCodeAt(i + 1))) {
       isReal = true;
@@ -226,7 +242,7 @@ export function tokenize(text: string, file: string): Token[] {
     if (isReal) {
       checkEnd();
       const raw = text.slice(start, i);
-      return { kind: 'real', text: raw, real: Number(raw), line, column: col };
+      return tok('real', raw, line, col, undefined, undefined, Number(raw));
     }
     const digits = text.slice(bodyStart, i);
     // binary: 1*binaryDigit ("b" / "B")
@@ -234,7 +250,7 @@ export function tokenize(text: string, file: string): Token[] {
     if ((b === 0x62 || b === 0x42) && /^[01]+$/.test(digits) && !isIdentPart(text.charCodeAt(i + 1))) {
       i++;
       const v = BigInt('0b' + digits);
-      return { kind: 'int', text: text.slice(start, i), int: neg ? -v : v, line, column: col };
+      return tok('int', text.slice(start, i), line, col, undefined, neg ? -v : v);
     }
     checkEnd();
     let v: bigint;
@@ -244,7 +260,7 @@ export function tokenize(text: string, file: string): Token[] {
     } else {
       v = BigInt(digits);
     }
-    return { kind: 'int', text: text.slice(start, i), int: neg ? -v : v, line, column: col };
+    return tok('int', text.slice(start, i), line, col, undefined, neg ? -v : v);
 
     function checkEnd(): void {
       if (i < n && isIdentPart(text.charCodeAt(i))) fail(start, `malformed number '${text.slice(start, i + 1)}'`);

@@ -27,7 +27,7 @@ import type {
   MofValue,
 } from './ast.js';
 import { MofSyntaxError } from './errors.js';
-import { tokenize, type Token } from './lexer.js';
+import { createLexer, type Token } from './lexer.js';
 
 const INTRINSICS: ReadonlyMap<string, MofIntrinsic> = new Map(
   (['uint8', 'sint8', 'uint16', 'sint16', 'uint32', 'sint32', 'uint64', 'sint64', 'real32', 'real64', 'boolean', 'string', 'char16', 'datetime'] as const).map(
@@ -44,14 +44,15 @@ const SCOPES: ReadonlySet<string> = new Set(['class', 'association', 'indication
 
 /** Parse one MOF text. Throws {@link MofSyntaxError} at the first error. */
 export function parseMof(text: string, file: string): MofFile {
-  return new Parser(tokenize(text, file), file).parseFile();
+  return new Parser(createLexer(text, file), file).parseFile();
 }
 
 class Parser {
-  private i = 0;
+  /** lookahead pulled from the lexer (at most two tokens) */
+  private readonly ahead: Token[] = [];
 
   constructor(
-    private readonly toks: readonly Token[],
+    private readonly lex: () => Token,
     private readonly file: string,
   ) {}
 
@@ -64,11 +65,12 @@ class Parser {
   // ---- token helpers ---------------------------------------------------------------------------
 
   private peek(k = 0): Token {
-    return this.toks[Math.min(this.i + k, this.toks.length - 1)];
+    while (this.ahead.length <= k) this.ahead.push(this.lex());
+    return this.ahead[k];
   }
   private next(): Token {
-    const t = this.toks[this.i];
-    if (t.kind !== 'eof') this.i++;
+    const t = this.peek();
+    if (t.kind !== 'eof') this.ahead.shift();
     return t;
   }
   private pos(t: Token): MofPos {

@@ -18,8 +18,10 @@
  *   those of the same-named parameter of the overridden method.
  * - `implemented`: the effective Implemented qualifier, i.e. written on this class's declaration
  *   of the method or on the nearest ancestor declaration it inherits unchanged.
- * - Properties are sorted the way Windows writes instances: case-insensitively with upper-case
- *   folding, so `error_Code` sorts after `ProbableCause` (MSFT_WmiError capture, wire notes §5.1).
+ * - Properties are sorted the way WMI writes instances: case-insensitively (lower-case folding;
+ *   a Win32_Process capture has CreationDate before CSCreationClassName, so the sort is not
+ *   ordinal). Note: the MSFT_WmiError fault-detail captures list the error_* members last, an
+ *   order no case-insensitive sort produces; whoever writes that detail should follow the capture.
  */
 import type {
   CimClass,
@@ -84,10 +86,10 @@ export interface ResolvedSchema {
   readonly namespaces: readonly ResolvedNamespace[];
 }
 
-/** Sort key used for property order (see module comment). */
+/** Case-insensitive name order used for sortedProperties and keys (see module comment). */
 export function propertyOrder(a: string, b: string): number {
-  const x = a.toUpperCase();
-  const y = b.toUpperCase();
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
@@ -432,7 +434,7 @@ class NamespaceResolver {
       this.error(pd.pos, `${what}: Key is declared on ${inherited ? 'an override of a non-key property' : 'a new property'}, but the superclass already has keys`);
     }
     if (isKey && (isArray || t.type === 'instance')) this.error(pd.pos, `${what}: a key cannot be an array or an embedded object`);
-    this.checkEmbedded(quals, t.type, what, pd.pos, !!local.get(Q.embeddedInstance));
+    this.checkEmbedded(quals, t.type, what, pd.pos, !!local.get(Q.embeddedInstance), inherited);
     this.checkValueMap(quals, what, pd.pos);
 
     let defaultValue: CimValue | undefined = inherited?.defaultValue;
@@ -470,11 +472,26 @@ class NamespaceResolver {
     }
   }
 
-  private checkEmbedded(quals: EffectiveQualifiers, type: CimType, what: string, pos: MofPos, local: boolean): void {
+  /**
+   * EmbeddedInstance must name a class of the namespace; an override may narrow it only to a
+   * subclass (Msvm_VirtualSystemMigrationSettingData for CIM_VirtualSystemMigrationSettingData).
+   */
+  private checkEmbedded(
+    quals: EffectiveQualifiers,
+    type: CimType,
+    what: string,
+    pos: MofPos,
+    local: boolean,
+    inherited: { embeddedInstance?: string } | undefined,
+  ): void {
     const ei = quals.get(Q.embeddedInstance);
     if (ei) {
       if (type !== 'string') this.error(pos, `${what}: EmbeddedInstance applies only to string elements`);
-      else if (typeof ei.value === 'string' && local) this.refChecks.push({ pos, what, className: ei.value, kind: 'EmbeddedInstance' });
+      else if (typeof ei.value === 'string' && local) {
+        const base = inherited?.embeddedInstance;
+        const narrows = base !== undefined && nameKey(base) !== nameKey(ei.value);
+        this.refChecks.push({ pos, what, className: ei.value, kind: 'EmbeddedInstance', ...(narrows ? { mustBeA: base } : {}) });
+      }
     }
     const eo = quals.get(Q.embeddedObject);
     if (eo && eo.value === true && type !== 'string') this.error(pos, `${what}: EmbeddedObject applies only to string elements`);
@@ -566,7 +583,7 @@ class NamespaceResolver {
       this.refChecks.push({ pos: pd.pos, what, className: t.refClass, kind: t.type === 'reference' ? 'REF' : 'embedded object' });
     }
     const quals = this.merge(inherited?.qualifiers as EffectiveQualifiers | undefined, local, what, pd.pos);
-    this.checkEmbedded(quals, t.type, what, pd.pos, !!local.get(Q.embeddedInstance));
+    this.checkEmbedded(quals, t.type, what, pd.pos, !!local.get(Q.embeddedInstance), inherited);
     this.checkValueMap(quals, what, pd.pos);
     if (pd.defaultValue !== undefined) this.typedDefault(t.type, isArray, pd.defaultValue, what, pd.pos);
     return makeParameter({ name: pd.name, type: t.type, isArray, arraySize: pd.array?.size, refClass: t.refClass, qualifiers: quals, embeddedObjectType: pd.type.kind === 'object' });

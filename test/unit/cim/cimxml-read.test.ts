@@ -277,8 +277,8 @@ describe('MOF text form (src/cim/mof/parser.ts)', () => {
     fails('instance of Nope { };', /class 'Nope' does not exist/);
     fails(`instance of Test_AllTypes { AnyObject = ${'instance of Test_AllTypes { AnyObject = '.repeat(40)}NULL${' };'.repeat(40)} };`, /more than 32 instances/);
     // text that sends the MOF lexer into an endless loop (see read-mof-instance.ts) is refused up front
-    fails('instance of Test_AllTypes { R64 = 1..2; };', /'\.\.' followed by a digit/);
-    fails('instance of Test_AllTypes { U8 = ..0; };', /'\.\.' followed by a digit/);
+    fails('instance of Test_AllTypes { R64 = 1..2; };', /does not parse/);
+    fails('instance of Test_AllTypes { U8 = ..0; };', /does not parse/);
   });
 });
 

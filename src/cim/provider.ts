@@ -30,6 +30,16 @@ export interface SchemaRegistry {
   isA(namespace: string, className: string, ancestor: string): boolean;
   subclasses(namespace: string, className: string, opts: { deep: boolean; includeSelf: boolean }): readonly CimClass[];
   classes(namespace: string): readonly CimClass[];
+  /** the namespace's qualifier type declarations (for CIM-XML class metadata) */
+  qualifierDeclarations?(namespace: string): readonly QualifierDeclarationLike[];
+}
+
+/** A qualifier type declaration as the MOF declares it (type, array, flavors). */
+export interface QualifierDeclarationLike {
+  readonly name: string;
+  readonly type: string;
+  readonly array?: unknown;
+  readonly flavors: readonly string[];
 }
 
 export interface InstanceProvider {

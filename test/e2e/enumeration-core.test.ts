@@ -259,3 +259,50 @@ describe('contexts', () => {
     expect((await enumerate(WMI + 'T_Pair')).status).toBe(200);
   });
 });
+
+describe('class metadata (Get-CimClass)', () => {
+  const CIMXML = 'http://schemas.dmtf.org/wbem/cim-xml/2/cim-schema/2/';
+  const opts = (o: Record<string, boolean>) =>
+    `<w:OptionSet>${Object.entries(o).map(([k, v]) => `<w:Option Name="${k}" Type="xs:boolean">${v}</w:Option>`).join('')}</w:OptionSet>`;
+  test('Get on cim-xml/…/* with ClassName answers the CIM-XML CLASS declaration', async () => {
+    const r = await post(h.url, envelope({
+      action: ACTION.get, resourceUri: CIMXML + '*', selectors: { __cimnamespace: 'root/test', ClassName: 'T_Child' },
+      options: opts({ IncludeInheritanceHierarchy: true, IncludeInheritedElements: true, IncludeQualifiers: true }),
+    }).xml);
+    expect(r.status).toBe(200);
+    const cls = bodyOf(parse(r.text)).children[0] as XmlElement;
+    expect(cls.local).toBe('CLASS');
+    expect(cls.attrs.find((a) => a.local === 'NAME')?.value).toBe('T_Child');
+    expect(cls.attrs.find((a) => a.local === 'SUPERCLASS')?.value).toBe('T_Thing');
+    expect(r.text).toContain('DERIVATION="T_Thing,T_Base"');
+    expect(r.text).toContain('<METHOD NAME="Add"');
+  });
+  test("IncludeInheritedElements false keeps only the class's own properties", async () => {
+    const r = await post(h.url, envelope({
+      action: ACTION.get, resourceUri: CIMXML + 'T_Child', selectors: { __cimnamespace: 'root/test' },
+      options: opts({ IncludeInheritedElements: false }),
+    }).xml);
+    expect(r.text).toContain('NAME="Extra"');
+    expect(r.text).not.toContain('NAME="Label"');
+  });
+  test('Enumerate with an empty ClassName lists every class; IncludeSubClasses lists a subtree', async () => {
+    const all = await post(h.url, envelope({
+      action: ACTION.enumerate, resourceUri: CIMXML + '*', selectors: { __cimnamespace: 'root/test', ClassName: '' },
+      body: '<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements></n:Enumerate>',
+    }).xml);
+    expect(all.status).toBe(200);
+    const names = (findOne(parse(all.text), NS.w, 'Items').children as XmlElement[]).map((c) => c.attrs.find((a) => a.local === 'NAME')?.value);
+    expect(names).toEqual(expect.arrayContaining(['T_Base', 'T_Thing', 'T_Child', 'T_Pair', 'T_Link']));
+    const sub = await post(h.url, envelope({
+      action: ACTION.enumerate, resourceUri: CIMXML + '*', selectors: { __cimnamespace: 'root/test', ClassName: 'T_Base' },
+      options: opts({ IncludeSubClasses: true, ExcludeClassSpecification: true }),
+      body: '<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements></n:Enumerate>',
+    }).xml);
+    const subNames = (findOne(parse(sub.text), NS.w, 'Items').children as XmlElement[]).map((c) => c.attrs.find((a) => a.local === 'NAME')?.value);
+    expect(subNames).toEqual(['T_Thing', 'T_Child']);
+  });
+  test('an unknown class → a:DestinationUnreachable', async () => {
+    const f = faultOf(await post(h.url, envelope({ action: ACTION.get, resourceUri: CIMXML + '*', selectors: { __cimnamespace: 'root/test', ClassName: 'T_Nope' } }).xml));
+    expect(f.subcode).toBe('a:DestinationUnreachable');
+  });
+});

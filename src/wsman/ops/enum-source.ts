@@ -11,7 +11,8 @@ import { prepareQuery, type WqlSchema } from '../../cim/wql/index.js';
 import { WsmanFault } from '../../faults/catalogue.js';
 import { attr, childElements, textOf, type XmlElement } from '../../xml/dom.js';
 import type { WsmanCall } from '../call.js';
-import { parseEpr, parseSelectorSet } from '../epr.js';
+import { parseEpr, parseSelectorSet, type Selector } from '../epr.js';
+import { classMetadataItems } from './class-metadata.js';
 import { NS } from '../namespaces.js';
 import type { Resource } from '../resource-uri.js';
 import { eprToRef } from '../selectors.js';
@@ -70,13 +71,19 @@ export function wqlSchema(call: WsmanCall, ns: string): WqlSchema {
   };
 }
 
-export function buildSource(call: WsmanCall, resource: EnumerableResource, filterEl: XmlElement | undefined, octx: OperationContext): EnumerationSource {
+export function buildSource(
+  call: WsmanCall,
+  resource: EnumerableResource,
+  filterEl: XmlElement | undefined,
+  octx: OperationContext,
+  keys: readonly Selector[] = [],
+): EnumerationSource {
   const om = call.host.om;
   const ns = resource.namespace;
   if (resource.kind === 'cimxml') {
-    throw new WsmanFault('ActionNotSupported', {
-      detailMessage: 'Class metadata enumeration is not served by this host. ',
-    });
+    if (filterEl) throw new WsmanFault('FilteringNotSupported');
+    const { items, render } = classMetadataItems(call, ns, resource.className, keys);
+    return { instances: items, render };
   }
   if (!filterEl) {
     if (resource.kind !== 'class') throw noFilterMessage();

@@ -172,12 +172,12 @@ export function enumerate(call: WsmanCall): WsmanResponse {
   const lifetime =
     parseExpires(child(body, NS.n, 'Expires') ?? child(body, NS.w, 'Expires'), call.host.limits.enumerationTimeoutMs) ??
     call.host.limits.enumerationTimeoutMs;
-  if (keySelectors.length && resource.kind === 'class' && resource.form === 'wmi') {
+  if (keySelectors.length && resource.kind !== 'cimxml') {
     throw new WsmanFault('EnumerateWithSelectors');
   }
   const ns = 'namespace' in resource ? resource.namespace : '';
   const octx = operationContext(call, ns);
-  const source: EnumerationSource = buildSource(call, resource as Exclude<Resource, { kind: 'config' }>, filterEl, octx);
+  const source: EnumerationSource = buildSource(call, resource as Exclude<Resource, { kind: 'config' }>, filterEl, octx, keySelectors);
   const rctx = renderContext(call, 'form' in resource ? resource.form : 'dmtf', ns);
   const write = source.render ?? itemWriter(mode, rctx, octx, source);
   const iterator = source.instances[Symbol.iterator]();

@@ -13,6 +13,7 @@ import type { WsmanResponse } from '../request.js';
 import { resolveResource } from '../resource-uri.js';
 import { resolveInstance, typedKeys } from '../selectors.js';
 import { dmtfClassUri, wmiClassUri } from '../uris.js';
+import { getClassMetadata } from './class-metadata.js';
 import { renderConfig } from './config.js';
 
 const T = 'http://schemas.xmlsoap.org/ws/2004/09/transfer/';
@@ -32,8 +33,9 @@ function resolveTarget(call: WsmanCall) {
 }
 
 export function get(call: WsmanCall): WsmanResponse {
-  const { resource } = target(call);
+  const { resource, keySelectors } = target(call);
   if (resource.kind === 'config') return { kind: 'transfer', action: T + 'GetResponse', body: renderConfig(call.host) };
+  if (resource.kind === 'cimxml') return getClassMetadata(call, resource.namespace, resource.className, keySelectors);
   const { inst, cls, resource: r } = resolveTarget(call);
   const body = renderInstance(inst, cls, renderContext(call, r.form, r.namespace));
   return { kind: 'transfer', action: T + 'GetResponse', body };

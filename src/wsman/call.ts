@@ -32,6 +32,17 @@ export function optionValue(call: WsmanCall, name: string): string | undefined {
   return undefined;
 }
 
+/** Every value of a repeated (`wmiarray:`) option, in order. */
+export function optionValues(call: WsmanCall, name: string): string[] {
+  const want = name.toLowerCase();
+  const out: string[] = [];
+  for (const o of call.req.headers.options) {
+    const n = o.name.toLowerCase();
+    if (n === want || n.slice(n.indexOf(':') + 1) === want) out.push(o.value);
+  }
+  return out;
+}
+
 export function optionFlag(call: WsmanCall, name: string): boolean {
   const v = optionValue(call, name);
   return v !== undefined && (v.toLowerCase() === 'true' || v === '1');

@@ -269,6 +269,14 @@ describe('Put', () => {
     const f = faultOf(await post(h.url, envelope({ action: ACTION.put, resourceUri: WMI_THING, selectors: { Id: 'one' }, body: body('Renamed', 99) }).xml));
     expect(f).toMatchObject({ subcode: 'x:InvalidRepresentation', action: 'http://schemas.xmlsoap.org/ws/2004/09/transfer/fault' });
   });
+  test('Set-CimInstance: only the properties in __MIInstanceModifiedPropertiesList count as changes', async () => {
+    const options = '<w:OptionSet xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><w:Option Name="wmiarray:__MIInstanceModifiedPropertiesList" Type="xs:string">Label</w:Option><w:Option Name="msftwinrm:UsePreciseArrays" Type="xs:boolean">true</w:Option></w:OptionSet>';
+    const mi = `<p:T_Thing xmlns:p="${DMTF_THING}" xmlns:xsi="${NS.xsi}"><p:Id xsi:type="cim:cimString">one</p:Id><p:Label xsi:type="cim:cimString">Via MI</p:Label><p:Count xsi:type="cim:cimUnsignedInt">77</p:Count></p:T_Thing>`;
+    const r = await post(h.url, envelope({ action: ACTION.put, resourceUri: DMTF_THING, selectors: { __cimnamespace: 'root/test', Id: 'one' }, options, body: mi }).xml);
+    expect(r.status).toBe(200);
+    expect(h.things[0].props.Label).toBe('Via MI');
+    expect(h.things[0].props.Count).toBe(1);
+  });
   test('a value of the wrong type → w:SchemaValidationError', async () => {
     const f = faultOf(await post(h.url, envelope({ action: ACTION.put, resourceUri: WMI_THING, selectors: { Id: 'one' }, body: body('X', 'abc' as unknown as number) }).xml));
     expect(f).toMatchObject({ subcode: 'w:SchemaValidationError', wsmanCode: '2150858817' });

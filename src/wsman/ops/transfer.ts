@@ -6,7 +6,7 @@ import { CimError, CimStatus } from '../../cim/errors.js';
 import { scalarEquals } from '../../cim/compare.js';
 import type { CimClass, CimInstance, CimScalar, CimValue } from '../../cim/types.js';
 import { WsmanFault } from '../../faults/catalogue.js';
-import { operationContext, readContext, renderContext, requireClassResource, requireWrite, type WsmanCall } from '../call.js';
+import { operationContext, optionValues, readContext, renderContext, requireClassResource, requireWrite, type WsmanCall } from '../call.js';
 import { readFeature, groupChildren } from '../read/values.js';
 import { renderEprContent, renderInstance } from '../render/instance.js';
 import type { WsmanResponse } from '../request.js';
@@ -54,8 +54,12 @@ function changedProperties(call: WsmanCall, cls: CimClass, current: CimInstance,
   }
   const rc = readContext(call, namespace);
   const changes: Record<string, CimValue> = {};
+  // Set-CimInstance names the properties it changed (wmiarray:__MIInstanceModifiedPropertiesList)
+  // and sends the rest as it last read them; only the named ones are changes then.
+  const modified = optionValues(call, '__MIInstanceModifiedPropertiesList').map((n) => n.toLowerCase());
   for (const [key, els] of groupChildren(body)) {
     if (els[0].ns !== body.ns) continue; // cim:Location and other foreign elements are not properties
+    if (modified.length && !modified.includes(key)) continue;
     const decl = cls.properties.get(key);
     if (!decl) {
       throw new WsmanFault('InvalidRepresentation', {

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { CimError, CimStatus } from '../../src/cim/errors.js';
 import { matchesKeys } from '../../src/cim/compare.js';
 import { ObjectManager } from '../../src/cim/object-manager.js';
-import type { InstanceProvider } from '../../src/cim/provider.js';
+import type { InstanceProvider, MethodResult } from '../../src/cim/provider.js';
 import { loadSchemaRegistry } from '../../src/cim/schema-loader.js';
 import type { CimInstance, CimValue } from '../../src/cim/types.js';
 import { timestamp, interval } from '../../src/cim/values.js';
@@ -65,7 +65,7 @@ export async function startCoreHost(opts: CoreHostOptions = {}): Promise<CoreHos
     delete(_ctx, _cls, current) {
       things.splice(things.indexOf(current), 1);
     },
-    invoke(_ctx, _cls, method, target, args) {
+    invoke(_ctx, _cls, method, target, args): MethodResult {
       if (method.name === 'Add') {
         const a = Number(args.A ?? 0);
         const b = Number(args.B ?? 0);

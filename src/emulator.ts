@@ -7,12 +7,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseEmbeddedInstance, writeEmbeddedInstance } from './cim/cimxml/index.js';
 import { ObjectManager } from './cim/object-manager.js';
 import type { ProviderTable } from './cim/provider.js';
 import { loadSchemaRegistry, projectRoot } from './cim/schema-loader.js';
 import type { CimClass, CimInstance } from './cim/types.js';
 import { FabricClock } from './fabric/clock.js';
 import type { HostSpec, WorldSpec } from './fabric/world.js';
+import { createAuthSchemes } from './server/auth/schemes.js';
+import { ConnectionGuard, type ConnectionLimitOptions } from './server/connection-limits.js';
 import { listen, type Listener } from './server/listen.js';
 import { ensureCertificates } from './server/tls/certs.js';
 import { UserStore } from './server/users.js';
@@ -30,13 +33,20 @@ export type FabricFactory = (world: WorldSpec, clock: FabricClock) => FabricBack
 
 export interface EmbeddedCodec {
   parse(text: string, expectedClass: string | undefined, classOf: (name: string) => CimClass | undefined): CimInstance;
-  write(inst: CimInstance, cls: CimClass): string;
+  write(inst: CimInstance, cls: CimClass, classOf: (name: string) => CimClass | undefined): string;
 }
+
+/** WMI's GetText_(1) CIM-XML for EmbeddedInstance strings (wire notes §3.4). */
+export const CIMXML_CODEC: EmbeddedCodec = {
+  parse: (text, expected, classOf) => parseEmbeddedInstance(text, expected, classOf),
+  write: (inst, cls, classOf) => writeEmbeddedInstance(inst, cls, { classOf }),
+};
 
 export interface EmulatorOptions {
   world: WorldSpec;
   fabric: FabricFactory;
-  embedded: EmbeddedCodec;
+  /** CIM-XML codec for EmbeddedInstance strings (default: src/cim/cimxml) */
+  embedded?: EmbeddedCodec;
   /** first port (default 5985); 0 = free ports */
   portBase?: number;
   /** listen address (default 127.0.0.1) */
@@ -46,8 +56,10 @@ export interface EmulatorOptions {
   https?: boolean;
   /** where generated certificates live (default `<project>/certs`) */
   certDir?: string;
-  /** extra auth schemes (Negotiate, certificates) per host */
+  /** extra auth schemes per host, beside Basic, Negotiate and client certificates (which come from the world) */
   authSchemes?: (host: HostSpec) => AuthScheme[];
+  /** limits on unauthenticated connections, per listener */
+  connectionLimits?: ConnectionLimitOptions;
   onRequest?: (e: RequestEvent) => void;
 }
 
@@ -82,10 +94,11 @@ export async function createEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const bind = opts.bind ?? '127.0.0.1';
   const portBase = opts.portBase ?? 5985;
   const clock = opts.clock ?? new FabricClock();
+  const embedded = opts.embedded ?? CIMXML_CODEC;
   const schema = loadSchemaRegistry();
   const fabric = opts.fabric(world, clock);
   const users = new UserStore(
-    world.users.map((u) => ({ name: u.name, password: u.password, readOnly: u.readOnly ?? false, hosts: u.hosts })),
+    world.users.map((u) => ({ name: u.name, password: u.password, readOnly: u.readOnly ?? false, hosts: u.hosts, certificates: u.certificates })),
   );
   const useHttps = opts.https ?? true;
   const certs = useHttps
@@ -97,6 +110,7 @@ export async function createEmulator(opts: EmulatorOptions): Promise<Emulator> {
 
   const endpoints = new Map<string, string>();
   const hosts: EmulatorHost[] = [];
+  const guards: ConnectionGuard[] = [];
   try {
     for (let i = 0; i < world.hosts.length; i++) {
       const spec = world.hosts[i];
@@ -111,37 +125,47 @@ export async function createEmulator(opts: EmulatorOptions): Promise<Emulator> {
         osVersion: spec.osVersion ?? '10.0.20348',
         endpoints: () => endpoints,
         now: () => clock.now(),
-        parseEmbedded: (text, expected, ns) => opts.embedded.parse(text, expected, (n) => schema.getClass(ns, n)),
-        writeEmbedded: (inst, cls) => opts.embedded.write(inst, cls),
+        parseEmbedded: (text, expected, ns) => embedded.parse(text, expected, (n) => schema.getClass(ns, n)),
+        writeEmbedded: (inst, cls) => embedded.write(inst, cls, (n) => schema.getClass(inst.namespace ?? 'root/virtualization/v2', n)),
         httpsEnabled: useHttps,
       });
-      const schemes = opts.authSchemes?.(spec) ?? [];
-      const handlerFor = (scheme: 'http' | 'https') =>
-        createWsmanHandler({
+      const extraSchemes = opts.authSchemes?.(spec) ?? [];
+      const handlerFor = (scheme: 'http' | 'https', guard: ConnectionGuard) => {
+        const security = { scheme, allowUnencrypted: serviceConfig.allowUnencrypted, ...serviceConfig.auth };
+        return createWsmanHandler({
           host: wsman,
           users,
-          security: { scheme, allowUnencrypted: serviceConfig.allowUnencrypted, ...serviceConfig.auth },
+          security,
           maxBodyBytes: WINDOWS_LIMITS.maxEnvelopeSize,
-          schemes,
+          schemes: [...createAuthSchemes({ security, targetName: spec.name, dnsComputer: spec.fqdn }), ...extraSchemes],
+          guard,
           onRequest: opts.onRequest,
         });
+      };
       const port = (offset: number, fixed?: number) => fixed ?? (portBase === 0 ? 0 : portBase + 2 * i + offset);
-      const httpL = await listen(handlerFor('http'), { bind, port: port(0, spec.ports?.http) });
+      const httpGuard = new ConnectionGuard(opts.connectionLimits);
+      guards.push(httpGuard);
+      const httpL = await listen(handlerFor('http', httpGuard), { bind, port: port(0, spec.ports?.http) });
+      httpGuard.attach(httpL.server);
       let httpsL: Listener | undefined;
       if (useHttps) {
         const tls = spec.listener?.tlsCert && spec.listener.tlsKey
           ? { cert: readPem(spec.listener.tlsCert), key: readPem(spec.listener.tlsKey) }
           : { cert: certs!.hosts[spec.name].certPem, key: certs!.hosts[spec.name].keyPem };
-        httpsL = await listen(handlerFor('https'), {
+        const httpsGuard = new ConnectionGuard(opts.connectionLimits);
+        guards.push(httpsGuard);
+        httpsL = await listen(handlerFor('https', httpsGuard), {
           bind,
           port: port(1, spec.ports?.https),
           tls: { ...tls, ca: certs?.ca.certPem, requestCert: serviceConfig.auth.certificate },
         });
+        httpsGuard.attach(httpsL.server);
       }
       endpoints.set(spec.name, httpL.url);
       hosts.push({ name: spec.name, spec, wsman, http: httpL, https: httpsL });
     }
   } catch (e) {
+    for (const g of guards) g.close();
     await Promise.all(hosts.flatMap((h) => [h.http.close(), h.https?.close()]));
     fabric.close?.();
     throw e;
@@ -152,6 +176,7 @@ export async function createEmulator(opts: EmulatorOptions): Promise<Emulator> {
     fabric,
     users,
     async close() {
+      for (const g of guards) g.close();
       await Promise.all(hosts.flatMap((h) => [h.http.close(), h.https?.close()]));
       fabric.close?.();
       clock.close();

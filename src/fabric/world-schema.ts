@@ -17,12 +17,20 @@ const user = {
     password: { type: 'string' },
     readOnly: { type: 'boolean' },
     hosts: strList,
+    // client certificate mappings (winrm/config/service/certmapping): every field given must match;
+    // an empty mapping would accept any trusted certificate, so at least one field is required
     certificates: {
       type: 'array',
       items: {
         type: 'object',
         additionalProperties: false,
-        properties: { issuer: str, subject: str, upn: str },
+        minProperties: 1,
+        properties: {
+          // SHA-1 thumbprint of the issuing CA, as Windows shows it (pairs may be separated by spaces or colons)
+          issuer: { type: 'string', pattern: '^([0-9A-Fa-f]{2}[ :]?){19}[0-9A-Fa-f]{2}$' },
+          subject: str,
+          upn: str,
+        },
       },
     },
   },

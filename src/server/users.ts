@@ -1,9 +1,24 @@
 /**
  * The world's user accounts as the transport sees them: lookup by the forms Windows accepts
- * (`user`, `DOMAIN\user`, `user@domain`), constant-time password checks, and per-host rights.
- * Passwords never leave this module except to the NTLM verifier, which needs the NT hash input.
+ * (`user`, `DOMAIN\user`, `user@domain`), constant-time password checks, per-host rights, and the
+ * client-certificate mappings (winrm/config/service/certmapping) that turn a TLS client certificate
+ * into an account. Passwords never leave this module except to the NTLM verifier, which needs the
+ * NT hash input; nothing here logs.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { NtlmUserLookup } from './auth/ntlm/server.js';
+
+/**
+ * One certmapping entry (MS-WSMV 2.2.4.3 / `New-Item WSMan:\localhost\ClientCertificate`): every
+ * field given must match. `issuer` is the SHA-1 thumbprint of the CA certificate that issued the
+ * client certificate; `subject` the certificate's subject common name (or `*` for any); `upn` the
+ * userPrincipalName in its subjectAltName.
+ */
+export interface CertificateMapping {
+  readonly issuer?: string;
+  readonly subject?: string;
+  readonly upn?: string;
+}
 
 export interface UserAccount {
   readonly name: string;
@@ -12,12 +27,22 @@ export interface UserAccount {
   readonly hosts?: readonly string[];
   /** may read but not Put/Create/Delete/Invoke */
   readonly readOnly: boolean;
+  /** client certificates that authenticate as this account (HTTPS mutual auth) */
+  readonly certificates?: readonly CertificateMapping[];
 }
 
 export interface ResolvedUser {
   readonly account: UserAccount;
   /** the domain part the client gave (empty for a plain name) */
   readonly domain: string;
+}
+
+/** What the certificate mapping looks at in a presented client certificate. */
+export interface PresentedCertificate {
+  /** SHA-1 thumbprint of the issuing CA certificate (any case, separators allowed) */
+  readonly issuerThumbprint?: string;
+  readonly commonName?: string;
+  readonly upn?: string;
 }
 
 /** Split `DOMAIN\user` / `user@domain` / `user`. */
@@ -29,7 +54,29 @@ export function splitUserName(raw: string): { user: string; domain: string } {
   return { user: raw, domain: '' };
 }
 
+/** Thumbprints as Windows shows them: upper-case hex, no spaces or colons. */
+export function normaliseThumbprint(t: string): string {
+  return t.replace(/[\s:]/g, '').toUpperCase();
+}
+
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+const NO_ACCOUNT: UserAccount = { name: '', password: '\u0000', readOnly: true };
+
+function mappingMatches(m: CertificateMapping, cert: PresentedCertificate): boolean {
+  // an empty mapping would accept any trusted certificate: never let it match (the world schema refuses it too)
+  if (m.issuer === undefined && m.subject === undefined && m.upn === undefined) return false;
+  if (m.issuer !== undefined) {
+    if (!cert.issuerThumbprint || normaliseThumbprint(m.issuer) !== normaliseThumbprint(cert.issuerThumbprint)) return false;
+  }
+  if (m.subject !== undefined && m.subject !== '*') {
+    if (!cert.commonName || m.subject.toLowerCase() !== cert.commonName.toLowerCase()) return false;
+  }
+  if (m.upn !== undefined) {
+    if (!cert.upn || m.upn.toLowerCase() !== cert.upn.toLowerCase()) return false;
+  }
+  return true;
+}
 
 export class UserStore {
   private readonly byName = new Map<string, UserAccount>();
@@ -53,8 +100,32 @@ export class UserStore {
   /** Basic credentials → account, or undefined. Unknown users cost the same hash work. */
   verify(rawName: string, password: string): UserAccount | undefined {
     const found = this.find(rawName);
-    const ok = UserStore.passwordMatches(found?.account ?? { name: '', password: '\u0000', readOnly: true }, password);
+    const ok = UserStore.passwordMatches(found?.account ?? NO_ACCOUNT, password);
     return found && ok ? found.account : undefined;
+  }
+
+  /**
+   * The lookup the NTLM acceptor uses. The domain the client named is accepted whatever it is: a
+   * workgroup Windows host treats an unknown domain as its own and logs on the local account.
+   */
+  ntlmLookup(): NtlmUserLookup {
+    return (user) => {
+      const account = this.byName.get(user.toLowerCase());
+      return account ? { password: account.password, canonicalUser: account.name } : undefined;
+    };
+  }
+
+  /** The account an exact user name (as the NTLM acceptor reports it) designates. */
+  byCanonicalName(name: string): UserAccount | undefined {
+    return this.byName.get(name.toLowerCase());
+  }
+
+  /** The first account (in world order) with a certificate mapping that matches `cert`. */
+  findByCertificate(cert: PresentedCertificate): UserAccount | undefined {
+    for (const account of this.byName.values()) {
+      if (account.certificates?.some((m) => mappingMatches(m, cert))) return account;
+    }
+    return undefined;
   }
 
   static mayUseHost(account: UserAccount, host: string): boolean {

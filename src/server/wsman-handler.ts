@@ -363,6 +363,7 @@ export function createWsmanHandler(opts: WsmanHandlerOptions): (req: IncomingMes
           authenticated: !anonymousIdentify,
           readOnly: account?.readOnly ?? true,
           localAddress: req.socket.localAddress?.replace(/^::ffff:/, '') ?? '',
+          encoding: decoded.charset === 'utf-8' ? 'utf-8' : 'utf-16',
         };
         const result = handleSoap(decoded.text, host, caller);
         if (result.status === 401) {

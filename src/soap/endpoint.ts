@@ -63,7 +63,8 @@ export function handleSoap(text: string, host: WsmanHost, caller: Caller): SoapR
     if (res.kind === 'identify') return { status: 200, xml: writeIdentifyEnvelope(res.body), ...base };
     const xml = writeEnvelope(res.kind, res.action, res.body, { relatesTo: h.messageId, activityId: h.activityId });
     const max = Math.min(h.maxEnvelopeSize ?? host.limits.maxEnvelopeSize, host.limits.maxEnvelopeSize);
-    if (Buffer.byteLength(xml, 'utf8') > max) throw new WsmanFault('EncodingLimitExceeded');
+    const size = caller.encoding === 'utf-16' ? xml.length * 2 + 2 : Buffer.byteLength(xml, 'utf8');
+    if (size > max) throw new WsmanFault('EncodingLimitExceeded');
     return { status: 200, xml, ...base };
   } catch (e) {
     const fault = faultFromError(e, { operation: wmiOperation(h.action, req) });

@@ -8,6 +8,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { WorldSpec } from './world.js';
 import { WORLD_SCHEMA } from './world-schema.js';
+import { supportedVersions, supportsVersion } from './versions.js';
 
 export class WorldFileError extends Error {
   readonly problems: readonly string[];
@@ -128,6 +129,10 @@ function consistencyProblems(w: WorldSpec): Array<[Path, string]> {
       const other = guids.get(g);
       if (other) out.push([['hosts', i, 'vms', j, 'guid'], `VM ${vm.guid} is also declared on ${other}`]);
       guids.set(g, h.name);
+      if (vm.configurationVersion && !supportsVersion(h.osVersion ?? '10.0.20348', vm.configurationVersion)) {
+        out.push([['hosts', i, 'vms', j, 'configurationVersion'],
+          `host ${h.name} (${h.osVersion ?? '10.0.20348'}) does not support configuration version ${vm.configurationVersion} (supported: ${supportedVersions(h.osVersion ?? '10.0.20348').join(', ')})`]);
+      }
       vm.adapters?.forEach((a, n) => {
         if (!switches.has(a.switch.toLowerCase())) {
           out.push([['hosts', i, 'vms', j, 'adapters', n, 'switch'], `host ${h.name} has no virtual switch '${a.switch}'`]);

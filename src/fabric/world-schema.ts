@@ -3,6 +3,8 @@
  * a typo in a world file is reported, not ignored.
  */
 
+import type { FabricTimings } from './fabric.js';
+
 const str = { type: 'string', minLength: 1 } as const;
 const strList = { type: 'array', items: str } as const;
 const positiveInt = { type: 'integer', minimum: 1 } as const;
@@ -115,7 +117,11 @@ const host = {
             type: 'object',
             additionalProperties: false,
             required: ['subnet'],
-            properties: { subnet: str, metric: { type: 'integer', minimum: 0 } },
+            properties: {
+              subnet: { type: 'string', pattern: '^[0-9A-Fa-f:.]+(/\\d{1,3})?$' },
+              metric: { type: 'integer', minimum: 0 },
+              tags: strList,
+            },
           },
         },
       },
@@ -132,9 +138,19 @@ const host = {
         tlsKey: str,
       },
     },
+    unreachable: { type: 'boolean' },
     vms: { type: 'array', items: vm },
   },
 } as const;
+
+const ms = { type: 'number', minimum: 0 } as const;
+const timingNames = [
+  'migrationSetupMs', 'migrationCutoverMs', 'offlineTransferMs', 'checkMs', 'stagedMs', 'startMs', 'restoreMs', 'powerOffMs',
+  'shutdownMs', 'saveMs', 'pauseMs', 'resumeMs', 'resetMs', 'rebootMs', 'destroyMs', 'validatePlannedMs', 'realizePlannedMs',
+] as const satisfies ReadonlyArray<keyof FabricTimings>;
+// every timing of the engine is settable from a world file
+const everyTiming: Exclude<keyof FabricTimings, (typeof timingNames)[number]> extends never ? true : false = true;
+void everyTiming;
 
 export const WORLD_SCHEMA = {
   type: 'object',
@@ -150,6 +166,11 @@ export const WORLD_SCHEMA = {
       properties: {
         bandwidthMbps: { type: 'number', exclusiveMinimum: 0 },
         jobRetentionSeconds: { type: 'number', minimum: 0 },
+        timings: {
+          type: 'object',
+          additionalProperties: false,
+          properties: Object.fromEntries(timingNames.map((n) => [n, ms])),
+        },
       },
     },
     hosts: { type: 'array', minItems: 1, items: host },

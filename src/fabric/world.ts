@@ -2,6 +2,7 @@
  * A world: the users, hosts and VMs an emulator serves, as a world file (YAML) declares them.
  * These are the declarations only; src/fabric/fabric.ts holds the live state built from them.
  */
+import type { FabricTimings } from './fabric.js';
 
 export type Profile = 'hyperv' | 'hyperv-strict' | 'dmtf';
 export type VmState = 'running' | 'off' | 'saved' | 'paused';
@@ -43,9 +44,10 @@ export interface SwitchSpec {
 }
 
 export interface MigrationNetworkSpec {
-  /** `10.0.0.0/24` */
+  /** `10.0.0.0/24` (a bare address means /32 or /128) */
   subnet: string;
   metric?: number;
+  tags?: string[];
 }
 
 export interface MigrationSpec {
@@ -115,6 +117,8 @@ export interface HostSpec {
   switches?: SwitchSpec[];
   migration?: MigrationSpec;
   listener?: ListenerSpec;
+  /** the host refuses migration connections (fault injection from the start) */
+  unreachable?: boolean;
   vms?: VmSpec[];
 }
 
@@ -123,6 +127,8 @@ export interface FabricSpec {
   bandwidthMbps?: number;
   /** how long finished jobs are kept (Windows: 5 minutes) */
   jobRetentionSeconds?: number;
+  /** durations of the fixed phases of jobs, in fabric milliseconds (defaults in src/fabric/fabric.ts) */
+  timings?: Partial<FabricTimings>;
 }
 
 export interface WorldSpec {

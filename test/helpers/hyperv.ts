@@ -10,6 +10,7 @@ import { parseEmbeddedInstance } from '../../src/cim/cimxml/index.js';
 import { loadSchemaRegistry, projectRoot } from '../../src/cim/schema-loader.js';
 import type { CimInstance } from '../../src/cim/types.js';
 import { createEmulator, type Emulator } from '../../src/emulator.js';
+import type { RequestEvent } from '../../src/server/wsman-handler.js';
 import { FabricClock } from '../../src/fabric/clock.js';
 import { loadWorldFile, parseWorld } from '../../src/fabric/world-file.js';
 import type { WorldSpec } from '../../src/fabric/world.js';
@@ -60,8 +61,12 @@ export interface HypervLab {
   close(): Promise<void>;
 }
 
-export async function startLab(world: WorldSpec = defaultWorld(), clock = new FabricClock({ mode: 'manual', start: Date.UTC(2025, 0, 6, 9, 0, 0) })): Promise<HypervLab> {
-  const emu = await createEmulator({ world, fabric: createHypervFabric, portBase: 0, https: false, clock });
+export async function startLab(
+  world: WorldSpec = defaultWorld(),
+  clock = new FabricClock({ mode: 'manual', start: Date.UTC(2025, 0, 6, 9, 0, 0) }),
+  opts: { onRequest?: (e: RequestEvent) => void } = {},
+): Promise<HypervLab> {
+  const emu = await createEmulator({ world, fabric: createHypervFabric, portBase: 0, https: false, clock, onRequest: opts.onRequest });
   const fabric = emu.fabric as HypervFabric;
   return {
     emu,

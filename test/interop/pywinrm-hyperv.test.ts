@@ -1,5 +1,6 @@
 /**
- * The "done when" flow with a real client: pywinrm (Basic over HTTP, Protocol.send_message) does
+ * The "done when" flows with a real client: pywinrm (Basic, and NTLM with its default sealing, over
+ * HTTP, Protocol.send_message) does
  * what Move-VM does (hyperv-model §7.2) against the emulator running in-process on a manual clock —
  * find the running VM by WQL, read the VirtualSystem migration template, read the destination's
  * listener addresses, invoke MigrateVirtualSystemToHost to HV2 by name, then back by IPv4, then by
@@ -19,6 +20,7 @@ import { childElements, textOf, type XmlElement } from '../../src/xml/dom.js';
 import { FabricClock } from '../../src/fabric/clock.js';
 import { cimXml, defaultWorld, esc, MIGRATION_SERVICE, migrationSettings, propsOf, serviceSelectors, startLab, V2, V2_ALL, VM, vmEpr, WQL, type HypervLab, type Props } from '../helpers/hyperv.js';
 import { ACTION, envelope, find, findOne, NS, parse } from '../helpers/wsman-client.js';
+import { OPENSSL_LEGACY_CONF } from '../helpers/python.js';
 
 const DRIVER = join(projectRoot(), 'test/fixtures/hyperv/pywinrm_session.py');
 
@@ -33,8 +35,10 @@ class Pywinrm {
   private done = false;
   readonly exited: Promise<number | null>;
 
-  constructor() {
-    this.child = spawn('/usr/bin/python3', [DRIVER, '--transport', 'basic'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+  constructor(transport: 'basic' | 'ntlm') {
+    // NTLM needs MD4, which Debian's OpenSSL 3 only has with the legacy provider (real-clients.md §2.6)
+    const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', ...(transport === 'ntlm' ? { OPENSSL_CONF: OPENSSL_LEGACY_CONF } : {}) };
+    this.child = spawn('/usr/bin/python3', [DRIVER, '--transport', transport], { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.child.stderr.on('data', (d: Buffer) => (this.err += d.toString()));
     this.child.stdin.on('error', () => undefined); // a driver that died is reported by send()
     this.child.stdout.on('data', (d: Buffer) => {
@@ -69,14 +73,6 @@ class Pywinrm {
 
 let lab: HypervLab;
 let py: Pywinrm;
-beforeAll(async () => {
-  lab = await startLab();
-  py = new Pywinrm();
-});
-afterAll(async () => {
-  await py?.close();
-  await lab?.close();
-});
 
 async function ok(name: string, host: string, xml: string): Promise<XmlElement> {
   const a = await py.send(name, lab.url(host), xml);
@@ -139,7 +135,30 @@ async function vmIsOn(host: string, guid: string): Promise<boolean> {
   return false;
 }
 
-describe('pywinrm (Basic): Move-VM', () => {
+/** The locked-down variant: no Basic, no plaintext bodies — only a sealed NTLM session gets through. */
+function sealedOnlyWorld() {
+  return defaultWorld((w) => {
+    for (const h of w.hosts) h.listener = { ...h.listener, allowUnencrypted: false, basic: false, negotiate: true };
+  });
+}
+
+describe.each([
+  ['Basic', 'basic' as const],
+  ['NTLM, sealed (pywinrm defaults)', 'ntlm' as const],
+])('pywinrm (%s): Move-VM', (_label, transport) => {
+  const sealed: boolean[] = [];
+  beforeAll(async () => {
+    sealed.length = 0;
+    lab = transport === 'ntlm'
+      ? await startLab(sealedOnlyWorld(), undefined, { onRequest: (e) => { if (e.status === 200 && e.action) sealed.push(e.sealed === true); } })
+      : await startLab();
+    py = new Pywinrm(transport);
+  });
+  afterAll(async () => {
+    await py?.close();
+    await lab?.close();
+  });
+
   test('find, template, migrate by name / IPv4 / IPv6, poll to Completed, found on the destination only', async () => {
     const [vm] = await wqlRows('HV1', "SELECT * FROM Msvm_ComputerSystem WHERE ElementName = 'web01' AND Description = 'Microsoft Virtual Machine'");
     expect(vm).toMatchObject({ Name: VM.web01, EnabledState: '2' });
@@ -160,6 +179,11 @@ describe('pywinrm (Basic): Move-VM', () => {
       expect(await vmIsOn(to, VM.web01)).toBe(true);
       expect(await vmIsOn(from, VM.web01)).toBe(false);
       expect((await getProps(to, 'Msvm_ComputerSystem', { CreationClassName: 'Msvm_ComputerSystem', Name: VM.web01 })).EnabledState).toBe('2');
+    }
+    if (transport === 'ntlm') {
+      // every answered WS-Man request of the flow came sealed (the hosts refuse anything else)
+      expect(sealed.length).toBeGreaterThan(10);
+      expect(sealed.every(Boolean)).toBe(true);
     }
   });
 

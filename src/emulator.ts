@@ -1,23 +1,39 @@
 /**
  * Assembly: a world → a running emulator. Builds the fabric (state + clock), one object manager
- * and one WS-Man host per emulated host, and their HTTP/HTTPS listeners on 127.0.0.1.
+ * and one WS-Man host per emulated host, and their HTTP/HTTPS listeners; puts fault injection,
+ * the request log and metrics in front of every /wsman handler; and, when asked, serves the
+ * control API, metrics and dashboard on a port of their own (src/control/server.ts).
  *
  * Port contract (other tools depend on it): host i (from 0) listens on HTTP `portBase + 2i` and
- * HTTPS `portBase + 2i + 1` unless its world entry sets ports; portBase 0 picks free ports.
+ * HTTPS `portBase + 2i + 1` unless its world entry sets ports; portBase 0 picks free ports. A host
+ * added at run time takes the first free slot i; a host kept across a reset keeps its ports.
+ *
+ * Embedding (README "Embedding"): `createEmulator({ world, portBase: 0 })` → `{ hosts, control,
+ * close() }`; `hosts[i].http.url` is the host's /wsman URL, `control` adds and removes hosts,
+ * resets, snapshots and restores the world, `faults` injects faults, `clock` drives time.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { parseEmbeddedInstance, writeEmbeddedInstance } from './cim/cimxml/index.js';
 import { ObjectManager } from './cim/object-manager.js';
 import type { ProviderTable } from './cim/provider.js';
 import { loadSchemaRegistry, projectRoot } from './cim/schema-loader.js';
 import type { CimClass, CimInstance } from './cim/types.js';
+import { ControlBus } from './control/bus.js';
+import { FaultInjector, type InjectionEvent } from './control/injection.js';
+import { EmulatorMetrics } from './control/metrics.js';
+import { logRequest, recordOf, Ring, TraceWriter, type RequestLogger, type RequestRecord } from './control/request-log.js';
 import { FabricClock } from './fabric/clock.js';
+import { Fabric } from './fabric/fabric.js';
+import { parseWorld } from './fabric/world-file.js';
 import type { HostSpec, WorldSpec } from './fabric/world.js';
+import { createHypervFabric } from './providers/hyperv/index.js';
 import { createAuthSchemes } from './server/auth/schemes.js';
 import { ConnectionGuard, type ConnectionLimitOptions } from './server/connection-limits.js';
-import { listen, type Listener } from './server/listen.js';
-import { ensureCertificates } from './server/tls/certs.js';
+import { listen, type Listener, type RequestListener } from './server/listen.js';
+import { ensureCertificates, type CertificateSet } from './server/tls/certs.js';
 import { UserStore } from './server/users.js';
 import { createWsmanHandler, type AuthScheme, type RequestEvent } from './server/wsman-handler.js';
 import { createWsmanHost } from './server/wsman-host.js';
@@ -44,7 +60,8 @@ export const CIMXML_CODEC: EmbeddedCodec = {
 
 export interface EmulatorOptions {
   world: WorldSpec;
-  fabric: FabricFactory;
+  /** the fabric (default: the Hyper-V fabric, createHypervFabric) */
+  fabric?: FabricFactory;
   /** CIM-XML codec for EmbeddedInstance strings (default: src/cim/cimxml) */
   embedded?: EmbeddedCodec;
   /** first port (default 5985); 0 = free ports */
@@ -61,6 +78,23 @@ export interface EmulatorOptions {
   /** limits on unauthenticated connections, per listener */
   connectionLimits?: ConnectionLimitOptions;
   onRequest?: (e: RequestEvent) => void;
+  /** serve the control API, /metrics and the dashboard on this port (0 = a free port); absent: not served */
+  controlPort?: number;
+  /** the control port's address (default 127.0.0.1) */
+  controlBind?: string;
+  /**
+   * bearer token for the control API. Required (generated when absent) when controlBind is not a
+   * loopback address; when given for loopback it is required there too.
+   */
+  controlToken?: string;
+  /** one structured line per request (a pino logger fits); default: none */
+  logger?: RequestLogger;
+  /** write every envelope, in plaintext after decryption, to this file (debugging; sensitive) */
+  traceFile?: string;
+  /** seed of the random draws of fault rules with a probability (default: random) */
+  faultSeed?: number;
+  /** requests and injections kept for the dashboard and GET /api/requests (default 200) */
+  recentRequests?: number;
 }
 
 export interface EmulatorHost {
@@ -69,13 +103,44 @@ export interface EmulatorHost {
   readonly wsman: WsmanHost;
   readonly http: Listener;
   readonly https?: Listener;
+  /** false while fault injection has the host's listeners closed (connection refused) */
+  readonly listening: boolean;
+}
+
+/** The control plane, for programs; the control API (src/control/server.ts) is a thin layer over it. */
+export interface EmulatorControl {
+  /** base URL of the control API, when served (`http://127.0.0.1:5984`) */
+  readonly url?: string;
+  /** the bearer token the control API requires, if any */
+  readonly token?: string;
+  readonly events: ControlBus;
+  /** Add a host (and its listeners) at run time. */
+  addHost(spec: HostSpec): Promise<EmulatorHost>;
+  /** Remove a host: its VMs and jobs go, migrations that involve it are cancelled, its listeners close. */
+  removeHost(name: string): Promise<void>;
+  /** Back to the world the emulator started with (fabric, users, fault rules; the clock runs on). */
+  reset(): Promise<void>;
+  /** Replace the whole fabric state with a world (as `snapshot()` gives). */
+  restore(world: WorldSpec): Promise<void>;
+  /** The whole fabric state as a world file: hosts, VMs, settings, users and fault rules. */
+  snapshot(): WorldSpec;
+  /** Latest requests, oldest first. */
+  recentRequests(limit?: number): RequestRecord[];
+  /** Latest injected faults, oldest first. */
+  recentInjections(limit?: number): InjectionEvent[];
 }
 
 export interface Emulator {
   readonly hosts: readonly EmulatorHost[];
   readonly clock: FabricClock;
+  /** the fabric now serving (a reset or restore replaces it) */
   readonly fabric: FabricBackend;
   readonly users: UserStore;
+  /** the world declaration now served (as loaded, added to or restored) */
+  readonly world: WorldSpec;
+  readonly faults: FaultInjector;
+  readonly metrics: EmulatorMetrics;
+  readonly control: EmulatorControl;
   close(): Promise<void>;
 }
 
@@ -89,101 +154,547 @@ export function serviceConfigOf(spec: HostSpec): ServiceConfig {
   };
 }
 
-export async function createEmulator(opts: EmulatorOptions): Promise<Emulator> {
-  const world = opts.world;
-  const bind = opts.bind ?? '127.0.0.1';
-  const portBase = opts.portBase ?? 5985;
-  const clock = opts.clock ?? new FabricClock();
-  const embedded = opts.embedded ?? CIMXML_CODEC;
-  const schema = loadSchemaRegistry();
-  const fabric = opts.fabric(world, clock);
-  const users = new UserStore(
-    world.users.map((u) => ({ name: u.name, password: u.password, readOnly: u.readOnly ?? false, hosts: u.hosts, certificates: u.certificates })),
-  );
-  const useHttps = opts.https ?? true;
-  const certs = useHttps
-    ? ensureCertificates(
-        opts.certDir ?? join(projectRoot(), 'certs'),
-        world.hosts.filter((h) => !h.listener?.tlsCert).map((h) => ({ name: h.name, fqdn: h.fqdn, ips: h.addresses })),
-      )
-    : undefined;
-
-  const endpoints = new Map<string, string>();
-  const hosts: EmulatorHost[] = [];
-  const guards: ConnectionGuard[] = [];
-  try {
-    for (let i = 0; i < world.hosts.length; i++) {
-      const spec = world.hosts[i];
-      const om = new ObjectManager(schema, fabric.providers(spec.name));
-      const serviceConfig = serviceConfigOf(spec);
-      const wsman = createWsmanHost({
-        name: spec.name,
-        fqdn: spec.fqdn ?? spec.name,
-        om,
-        limits: WINDOWS_LIMITS,
-        serviceConfig,
-        osVersion: spec.osVersion ?? '10.0.20348',
-        endpoints: () => endpoints,
-        now: () => clock.now(),
-        parseEmbedded: (text, expected, ns) => embedded.parse(text, expected, (n) => schema.getClass(ns, n)),
-        writeEmbedded: (inst, cls) => embedded.write(inst, cls, (n) => schema.getClass(inst.namespace ?? 'root/virtualization/v2', n)),
-        httpsEnabled: useHttps,
-      });
-      const extraSchemes = opts.authSchemes?.(spec) ?? [];
-      const handlerFor = (scheme: 'http' | 'https', guard: ConnectionGuard) => {
-        const security = { scheme, allowUnencrypted: serviceConfig.allowUnencrypted, ...serviceConfig.auth };
-        return createWsmanHandler({
-          host: wsman,
-          users,
-          security,
-          maxBodyBytes: WINDOWS_LIMITS.maxEnvelopeSize,
-          schemes: [...createAuthSchemes({ security, targetName: spec.name, dnsComputer: spec.fqdn }), ...extraSchemes],
-          guard,
-          onRequest: opts.onRequest,
-        });
-      };
-      const port = (offset: number, fixed?: number) => fixed ?? (portBase === 0 ? 0 : portBase + 2 * i + offset);
-      const httpGuard = new ConnectionGuard(opts.connectionLimits);
-      guards.push(httpGuard);
-      const httpL = await listen(handlerFor('http', httpGuard), { bind, port: port(0, spec.ports?.http) });
-      httpGuard.attach(httpL.server);
-      let httpsL: Listener | undefined;
-      if (useHttps) {
-        const tls = spec.listener?.tlsCert && spec.listener.tlsKey
-          ? { cert: readPem(spec.listener.tlsCert), key: readPem(spec.listener.tlsKey) }
-          : { cert: certs!.hosts[spec.name].certPem, key: certs!.hosts[spec.name].keyPem };
-        const httpsGuard = new ConnectionGuard(opts.connectionLimits);
-        guards.push(httpsGuard);
-        httpsL = await listen(handlerFor('https', httpsGuard), {
-          bind,
-          port: port(1, spec.ports?.https),
-          tls: { ...tls, ca: certs?.ca.certPem, requestCert: serviceConfig.auth.certificate },
-        });
-        httpsGuard.attach(httpsL.server);
-      }
-      endpoints.set(spec.name, httpL.url);
-      hosts.push({ name: spec.name, spec, wsman, http: httpL, https: httpsL });
-    }
-  } catch (e) {
-    for (const g of guards) g.close();
-    await Promise.all(hosts.flatMap((h) => [h.http.close(), h.https?.close()]));
-    fabric.close?.();
-    throw e;
-  }
-  return {
-    hosts,
-    clock,
-    fabric,
-    users,
-    async close() {
-      for (const g of guards) g.close();
-      await Promise.all(hosts.flatMap((h) => [h.http.close(), h.https?.close()]));
-      fabric.close?.();
-      clock.close();
-    },
-  };
+export function isLoopback(address: string): boolean {
+  const a = address.toLowerCase().replace(/^\[|\]$/g, '');
+  return a === 'localhost' || a === '::1' || a.startsWith('127.') || a === '::ffff:127.0.0.1';
 }
 
-function readPem(path: string): string {
-  return readFileSync(path, 'utf8');
+interface HostRuntime {
+  spec: HostSpec;
+  slot: number;
+  wsman: WsmanHost;
+  handlers: { http: RequestListener; https?: RequestListener };
+  http: Listener;
+  https?: Listener;
+  guards: ConnectionGuard[];
+  listening: boolean;
+  view: EmulatorHost;
+}
+
+const key = (s: string) => s.toLowerCase();
+
+const AUTH_FAILED = Symbol('vmms-emu.authFailed');
+type TrackedResponse = ServerResponse & { [AUTH_FAILED]?: () => void };
+const baseWriteHead = ServerResponse.prototype.writeHead;
+
+/**
+ * Set when the last 401 written kept the connection: a Negotiate handshake step. The handler
+ * writes the answer and reports the request in one synchronous step, so the report that follows
+ * reads it (and clears it) with nothing in between.
+ */
+let lastWasChallenge = false;
+
+/**
+ * writeHead that notices a refusal ending the exchange: 401/403 with `Connection: close` (a
+ * Negotiate handshake step's 401 keeps the connection and is not a failure).
+ */
+function trackedWriteHead(this: TrackedResponse, status: number, ...rest: unknown[]): ServerResponse {
+  if (status === 401 || status === 403) {
+    const headers = rest.find((x) => typeof x === 'object' && x !== null) as Record<string, unknown> | undefined;
+    let close = false;
+    if (headers && !Array.isArray(headers)) {
+      for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === 'connection' && /close/i.test(String(v))) close = true;
+    }
+    if (close || /close/i.test(String(this.getHeader('connection') ?? ''))) this[AUTH_FAILED]?.();
+    else if (status === 401) lastWasChallenge = true;
+  }
+  return (baseWriteHead as (...a: unknown[]) => ServerResponse).call(this, status, ...rest);
+}
+
+class EmulatorImpl implements Emulator {
+  readonly clock: FabricClock;
+  readonly faults: FaultInjector;
+  readonly metrics: EmulatorMetrics;
+  readonly control: EmulatorControl;
+  readonly bus = new ControlBus();
+  private readonly opts: EmulatorOptions;
+  private readonly factory: FabricFactory;
+  private readonly embedded: EmbeddedCodec;
+  private readonly bind: string;
+  private readonly portBase: number;
+  private readonly useHttps: boolean;
+  private readonly certDir: string;
+  private readonly schema = loadSchemaRegistry();
+  private readonly initialWorld: WorldSpec;
+  private currentWorld: WorldSpec;
+  private currentFabric!: FabricBackend;
+  private currentUsers!: UserStore;
+  private unsubscribeFabric: (() => void) | undefined;
+  private readonly runtimes = new Map<string, HostRuntime>();
+  private hostViews: EmulatorHost[] = [];
+  private readonly endpoints = new Map<string, string>();
+  private certs: CertificateSet | undefined;
+  private readonly requests: Ring<RequestRecord>;
+  private readonly injections: Ring<InjectionEvent>;
+  private trace: TraceWriter | undefined;
+  private controlServer: { url: string; token?: string; close(): Promise<void> } | undefined;
+  private closed = false;
+
+  constructor(opts: EmulatorOptions) {
+    this.opts = opts;
+    this.initialWorld = structuredClone(opts.world);
+    this.currentWorld = structuredClone(opts.world);
+    this.factory = opts.fabric ?? createHypervFabric;
+    this.embedded = opts.embedded ?? CIMXML_CODEC;
+    this.bind = opts.bind ?? '127.0.0.1';
+    this.portBase = opts.portBase ?? 5985;
+    this.useHttps = opts.https ?? true;
+    this.certDir = opts.certDir ?? join(projectRoot(), 'certs');
+    this.clock = opts.clock ?? new FabricClock();
+    this.requests = new Ring(opts.recentRequests ?? 200);
+    this.injections = new Ring(opts.recentRequests ?? 200);
+    if (opts.traceFile) this.trace = new TraceWriter(opts.traceFile);
+    this.faults = new FaultInjector({
+      clock: () => this.clock,
+      hostNames: () => [...this.runtimes.values()].map((r) => r.spec.name),
+      setListening: (host, listening) => this.setListening(host, listening),
+      reachability: (host) => (this.currentFabric instanceof Fabric ? this.currentFabric.host(host)?.reachability : undefined),
+      setReachability: (host, r) => {
+        if (this.currentFabric instanceof Fabric && this.currentFabric.host(host)) this.currentFabric.setReachability(host, r);
+      },
+      injected: (e) => this.onInjected(e),
+      rulesChanged: () => this.bus.emit('rules'),
+    }, { seed: opts.faultSeed });
+    this.metrics = new EmulatorMetrics({
+      hosts: () => [...this.runtimes.values()].map((r) => ({ name: r.spec.name, enumerations: r.wsman.enumerations.size })),
+      jobs: () => this.allJobs(),
+      migrations: () => (this.currentFabric instanceof Fabric ? this.currentFabric.activeMigrations() : []),
+      vms: () => this.allVms(),
+      hostDown: (h) => this.faults.hostState(h) !== undefined,
+      ruleCount: () => this.faults.list().length,
+    });
+    const self = this;
+    this.control = {
+      get url() {
+        return self.controlServer?.url;
+      },
+      get token() {
+        return self.controlServer?.token;
+      },
+      events: this.bus,
+      addHost: (spec) => this.addHost(spec),
+      removeHost: (name) => this.removeHost(name),
+      reset: () => this.restore(this.initialWorld),
+      restore: (world) => this.restore(world),
+      snapshot: () => this.snapshot(),
+      recentRequests: (n) => this.requests.latest(n),
+      recentInjections: (n) => this.injections.latest(n),
+    };
+  }
+
+  get hosts(): readonly EmulatorHost[] {
+    return this.hostViews;
+  }
+
+  get fabric(): FabricBackend {
+    return this.currentFabric;
+  }
+
+  get users(): UserStore {
+    return this.currentUsers;
+  }
+
+  get world(): WorldSpec {
+    return this.currentWorld;
+  }
+
+  // ---------------------------------------------------------------------------------- start --
+
+  async start(): Promise<void> {
+    const world = this.currentWorld;
+    this.installFabric(world);
+    this.certs = this.ensureCerts(world.hosts);
+    for (let i = 0; i < world.hosts.length; i++) await this.openHost(world.hosts[i], i);
+    this.refreshViews();
+    for (const r of world.faults ?? []) this.faults.add(r);
+    this.faults.evaluateHosts();
+    if (this.opts.controlPort !== undefined) {
+      const { startControlServer } = await import('./control/server.js');
+      const bind = this.opts.controlBind ?? '127.0.0.1';
+      let token = this.opts.controlToken;
+      if (!token && !isLoopback(bind)) token = randomBytes(18).toString('base64url');
+      this.controlServer = await startControlServer(this, { port: this.opts.controlPort, bind, token });
+    }
+  }
+
+  private installFabric(world: WorldSpec): void {
+    this.unsubscribeFabric?.();
+    this.currentFabric = this.factory(world, this.clock);
+    this.currentUsers = new UserStore(
+      world.users.map((u) => ({ name: u.name, password: u.password, readOnly: u.readOnly ?? false, hosts: u.hosts, certificates: u.certificates })),
+    );
+    const f = this.currentFabric;
+    if (f instanceof Fabric) {
+      this.faults.attachMigrationHook(f.faults);
+      this.unsubscribeFabric = f.events.onAny((name, event) => this.bus.emit('fabric', { name, event }));
+    } else {
+      this.faults.attachMigrationHook(undefined);
+      this.unsubscribeFabric = undefined;
+    }
+  }
+
+  private ensureCerts(hosts: readonly HostSpec[]): CertificateSet | undefined {
+    if (!this.useHttps) return undefined;
+    const need = hosts.filter((h) => !h.listener?.tlsCert);
+    if (need.length === 0 && this.certs) return this.certs;
+    const set = ensureCertificates(this.certDir, need.map((h) => ({ name: h.name, fqdn: h.fqdn, ips: h.addresses })));
+    return { ca: set.ca, hosts: { ...(this.certs?.hosts ?? {}), ...set.hosts } } as CertificateSet;
+  }
+
+  private buildWsman(spec: HostSpec): WsmanHost {
+    const schema = this.schema;
+    const embedded = this.embedded;
+    const om = new ObjectManager(schema, this.currentFabric.providers(spec.name));
+    return createWsmanHost({
+      name: spec.name,
+      fqdn: spec.fqdn ?? spec.name,
+      om,
+      limits: WINDOWS_LIMITS,
+      serviceConfig: serviceConfigOf(spec),
+      osVersion: spec.osVersion ?? '10.0.20348',
+      endpoints: () => this.endpoints,
+      now: () => this.clock.now(),
+      parseEmbedded: (text, expected, ns) => embedded.parse(text, expected, (n) => schema.getClass(ns, n)),
+      writeEmbedded: (inst, cls) => embedded.write(inst, cls, (n) => schema.getClass(inst.namespace ?? 'root/virtualization/v2', n)),
+      httpsEnabled: this.useHttps,
+    });
+  }
+
+  private buildHandler(spec: HostSpec, wsman: WsmanHost, scheme: 'http' | 'https', guard: ConnectionGuard): RequestListener {
+    const serviceConfig = serviceConfigOf(spec);
+    const security = { scheme, allowUnencrypted: serviceConfig.allowUnencrypted, ...serviceConfig.auth };
+    const extra = this.opts.authSchemes?.(spec) ?? [];
+    const host = spec.name;
+    return createWsmanHandler({
+      host: wsman,
+      users: this.currentUsers,
+      security,
+      maxBodyBytes: WINDOWS_LIMITS.maxEnvelopeSize,
+      schemes: [...createAuthSchemes({ security, targetName: spec.name, dnsComputer: spec.fqdn }), ...extra],
+      guard,
+      onRequest: (e) => {
+        const challenge = lastWasChallenge && e.status === 401;
+        lastWasChallenge = false;
+        this.onRequest(recordOf(e, challenge ? { challenge } : {}), e, host);
+      },
+    });
+  }
+
+  /** The listener's request function: auth-failure counting, then fault injection, then the handler. */
+  private listenerFor(rt: () => HostRuntime, scheme: 'http' | 'https', name: string): RequestListener {
+    const wrapped = this.faults.wrap({
+      host: name,
+      handler: () => rt().handlers[scheme]!,
+      users: () => this.currentUsers,
+      wsman: () => rt().wsman,
+      maxBodyBytes: WINDOWS_LIMITS.maxEnvelopeSize,
+      report: (e, extra) => this.onRequest(recordOf(e, extra), e, name),
+      trace: () => (this.trace ? (t) => this.trace?.write(t) : undefined),
+    });
+    return (req, res) => {
+      (res as TrackedResponse)[AUTH_FAILED] = this.authFailedFor(name);
+      res.writeHead = trackedWriteHead;
+      wrapped(req, res);
+    };
+  }
+
+  private readonly authFailedCallbacks = new Map<string, () => void>();
+  private authFailedFor(host: string): () => void {
+    let f = this.authFailedCallbacks.get(host);
+    if (!f) this.authFailedCallbacks.set(host, (f = () => this.metrics.authFailure(host)));
+    return f;
+  }
+
+  private slotPort(slot: number, offset: number, fixed?: number): number {
+    return fixed ?? (this.portBase === 0 ? 0 : this.portBase + 2 * slot + offset);
+  }
+
+  private async openHost(spec: HostSpec, slot: number, ports?: { http: number; https?: number }): Promise<HostRuntime> {
+    const wsman = this.buildWsman(spec);
+    const httpGuard = new ConnectionGuard(this.opts.connectionLimits);
+    const guards = [httpGuard];
+    let rtRef: HostRuntime | undefined;
+    const rt = () => rtRef!;
+    const handlers: HostRuntime['handlers'] = { http: this.buildHandler(spec, wsman, 'http', httpGuard) };
+    let http: Listener | undefined;
+    let https: Listener | undefined;
+    try {
+      http = await listen(this.listenerFor(rt, 'http', spec.name), { bind: this.bind, port: ports?.http ?? this.slotPort(slot, 0, spec.ports?.http) });
+      httpGuard.attach(http.server);
+      if (this.useHttps) {
+        const cfg = serviceConfigOf(spec);
+        const tls = spec.listener?.tlsCert && spec.listener.tlsKey
+          ? { cert: readFileSync(spec.listener.tlsCert, 'utf8'), key: readFileSync(spec.listener.tlsKey, 'utf8') }
+          : { cert: this.certs!.hosts[spec.name].certPem, key: this.certs!.hosts[spec.name].keyPem };
+        const httpsGuard = new ConnectionGuard(this.opts.connectionLimits);
+        guards.push(httpsGuard);
+        handlers.https = this.buildHandler(spec, wsman, 'https', httpsGuard);
+        https = await listen(this.listenerFor(rt, 'https', spec.name), {
+          bind: this.bind,
+          port: ports?.https ?? this.slotPort(slot, 1, spec.ports?.https),
+          tls: { ...tls, ca: this.certs?.ca.certPem, requestCert: cfg.auth.certificate },
+        });
+        httpsGuard.attach(https.server);
+      }
+    } catch (e) {
+      for (const g of guards) g.close();
+      await Promise.all([http?.close(), https?.close()]);
+      throw e;
+    }
+    const runtime: HostRuntime = {
+      spec, slot, wsman, handlers, http, https, guards, listening: true,
+      view: undefined as unknown as EmulatorHost,
+    };
+    runtime.view = this.viewOf(runtime);
+    rtRef = runtime;
+    this.runtimes.set(key(spec.name), runtime);
+    this.endpoints.set(spec.name, http.url);
+    return runtime;
+  }
+
+  private viewOf(rt: HostRuntime): EmulatorHost {
+    return {
+      name: rt.spec.name,
+      spec: rt.spec,
+      wsman: rt.wsman,
+      http: rt.http,
+      https: rt.https,
+      get listening() {
+        return rt.listening;
+      },
+    };
+  }
+
+  private async closeHost(rt: HostRuntime): Promise<void> {
+    for (const g of rt.guards) g.close();
+    await Promise.all([rt.http.close(), rt.https?.close()]);
+    this.runtimes.delete(key(rt.spec.name));
+    this.endpoints.delete(rt.spec.name);
+  }
+
+  private refreshViews(order?: readonly string[]): void {
+    const all = [...this.runtimes.values()];
+    if (order) all.sort((a, b) => order.indexOf(key(a.spec.name)) - order.indexOf(key(b.spec.name)));
+    else all.sort((a, b) => a.slot - b.slot);
+    this.hostViews = all.map((r) => r.view);
+  }
+
+  private setListening(host: string, listening: boolean): void {
+    const rt = this.runtimes.get(key(host));
+    if (!rt || rt.listening === listening) return;
+    rt.listening = listening;
+    for (const l of [rt.http, rt.https]) {
+      if (!l) continue;
+      if (listening) {
+        l.server.once('error', (e) => process.emitWarning(`vmms-emu: host ${host} could not listen again on port ${l.port}: ${e.message}`));
+        l.server.listen(l.port, this.bind);
+      } else {
+        l.server.close();
+        l.server.closeAllConnections();
+      }
+    }
+    this.bus.emit('hosts');
+  }
+
+  // -------------------------------------------------------------------------------- records --
+
+  private onRequest(r: RequestRecord, e: RequestEvent, _host: string): void {
+    this.requests.push(r);
+    this.metrics.observeRequest(r);
+    if (this.opts.logger) logRequest(this.opts.logger, r);
+    this.bus.emit('request', r);
+    this.opts.onRequest?.(e);
+  }
+
+  private onInjected(e: InjectionEvent): void {
+    this.injections.push(e);
+    this.metrics.injected(e.host, e.effect);
+    this.opts.logger?.warn({ rule: e.rule, effect: e.effect, host: e.host, operation: e.operation, resourceUri: e.resourceUri, user: e.user, vm: e.vm, detail: e.detail }, 'fault injected');
+    this.bus.emit('injected', e);
+  }
+
+  private *allJobs(): Iterable<{ host: string; state: string; migration: boolean }> {
+    const f = this.currentFabric;
+    if (!(f instanceof Fabric)) return;
+    for (const h of f.hostNames()) for (const j of f.jobs(h)) yield { host: j.host, state: j.state, migration: j.migrationJob };
+  }
+
+  private *allVms(): Iterable<{ host: string; state: string }> {
+    const f = this.currentFabric;
+    if (!(f instanceof Fabric)) return;
+    for (const h of f.hostNames()) for (const v of f.vms(h)) yield { host: v.host, state: v.state };
+  }
+
+  // -------------------------------------------------------------------------- control plane --
+
+  private requireFabric(what: string): Fabric {
+    const f = this.currentFabric;
+    if (!(f instanceof Fabric)) throw new ControlError(501, `${what} needs a fabric built on src/fabric/fabric.ts`);
+    return f;
+  }
+
+  async addHost(input: HostSpec): Promise<EmulatorHost> {
+    const fabric = this.requireFabric('adding a host');
+    // the structure, and VMs against the host's own switches, as a world file would be checked
+    const checked = validateWorld({ users: [{ name: 'check', password: 'check' }], hosts: [input] }, 'host');
+    const spec = checked.hosts[0];
+    const problems: string[] = [];
+    if (this.runtimes.has(key(spec.name))) problems.push(`a host named '${spec.name}' already exists`);
+    for (const v of spec.vms ?? []) if (fabric.findVm(v.guid)) problems.push(`VM ${v.guid} already exists`);
+    for (const a of spec.addresses ?? []) {
+      for (const h of fabric.hosts()) if (h.addresses.some((x) => x.toLowerCase() === a.toLowerCase())) problems.push(`address ${a} is already used by ${h.name}`);
+    }
+    if (problems.length) throw new ControlError(409, problems.join('; '));
+    const used = new Set([...this.runtimes.values()].map((r) => r.slot));
+    let slot = 0;
+    while (used.has(slot)) slot++;
+    if (this.useHttps && !spec.listener?.tlsCert) this.certs = this.ensureCerts([spec]);
+    fabric.addHost(spec);
+    let rt: HostRuntime;
+    try {
+      rt = await this.openHost(spec, slot);
+    } catch (e) {
+      fabric.removeHost(spec.name);
+      throw new ControlError(409, `host ${spec.name} could not listen: ${(e as Error).message}`);
+    }
+    this.currentWorld = { ...this.currentWorld, hosts: [...this.currentWorld.hosts, spec] };
+    this.refreshViews();
+    this.faults.evaluateHosts();
+    this.bus.emit('hosts');
+    return rt.view;
+  }
+
+  async removeHost(name: string): Promise<void> {
+    const rt = this.runtimes.get(key(name));
+    if (!rt) throw new ControlError(404, `no host named '${name}'`);
+    const fabric = this.requireFabric('removing a host');
+    fabric.removeHost(rt.spec.name);
+    await this.closeHost(rt);
+    this.currentWorld = { ...this.currentWorld, hosts: this.currentWorld.hosts.filter((h) => key(h.name) !== key(name)) };
+    this.refreshViews();
+    this.faults.evaluateHosts();
+    this.bus.emit('hosts');
+  }
+
+  snapshot(): WorldSpec {
+    const f = this.currentFabric;
+    const w: WorldSpec = f instanceof Fabric ? f.toWorld() : structuredClone(this.currentWorld);
+    for (const h of w.hosts) {
+      const rt = this.runtimes.get(key(h.name));
+      if (rt?.spec.ports) h.ports = { ...rt.spec.ports };
+      if (rt?.spec.listener) h.listener = { ...rt.spec.listener };
+      // a host a fault rule has down is declared as it was; the rule comes back with `faults`
+      if (this.faults.setsReachability(h.name)) delete h.unreachable;
+    }
+    const faults = this.faults.toSpecs();
+    if (faults.length) w.faults = faults;
+    else delete w.faults;
+    return JSON.parse(JSON.stringify(w)) as WorldSpec;
+  }
+
+  async restore(input: WorldSpec): Promise<void> {
+    const world = validateWorld(input, 'world');
+    // fault rules in the new world name hosts of the new world
+    this.faults.clear();
+    this.faults.resetHostState();
+    const old = this.currentFabric;
+    this.currentWorld = structuredClone(world);
+    old.close?.();
+    this.installFabric(world);
+    this.certs = this.ensureCerts(world.hosts);
+    const names = world.hosts.map((h) => key(h.name));
+    /** hosts whose listeners change: reopened on the same slot and ports */
+    const reopen = new Map<string, { slot: number; ports?: { http: number; https?: number } }>();
+    for (const rt of [...this.runtimes.values()]) {
+      const next = world.hosts.find((h) => key(h.name) === key(rt.spec.name));
+      if (!next) {
+        await this.closeHost(rt);
+        continue;
+      }
+      const portsMoved = next.ports !== undefined && (next.ports.http !== undefined && next.ports.http !== rt.http.port || (rt.https !== undefined && next.ports.https !== undefined && next.ports.https !== rt.https.port));
+      if (portsMoved || JSON.stringify(next.listener ?? {}) !== JSON.stringify(rt.spec.listener ?? {})) {
+        reopen.set(key(rt.spec.name), { slot: rt.slot, ports: next.ports ? undefined : { http: rt.http.port, https: rt.https?.port } });
+        await this.closeHost(rt);
+      }
+    }
+    for (const spec of world.hosts) {
+      const rt = this.runtimes.get(key(spec.name));
+      if (rt) {
+        // same host, same listeners: new state behind the same ports
+        rt.spec = spec;
+        rt.wsman = this.buildWsman(spec);
+        rt.handlers = {
+          http: this.buildHandler(spec, rt.wsman, 'http', rt.guards[0]),
+          https: rt.https ? this.buildHandler(spec, rt.wsman, 'https', rt.guards[1]) : undefined,
+        };
+        rt.view = this.viewOf(rt);
+        if (!rt.listening) this.setListening(spec.name, true);
+      }
+    }
+    const used = new Set([...this.runtimes.values()].map((r) => r.slot));
+    for (const r of reopen.values()) used.add(r.slot);
+    for (const spec of world.hosts) {
+      if (this.runtimes.has(key(spec.name))) continue;
+      const again = reopen.get(key(spec.name));
+      let slot = again?.slot ?? 0;
+      if (!again) {
+        while (used.has(slot)) slot++;
+        used.add(slot);
+      }
+      await this.openHost(spec, slot, again?.ports);
+    }
+    this.refreshViews(names);
+    for (const r of world.faults ?? []) this.faults.add(r);
+    this.faults.evaluateHosts();
+    this.requests.clear();
+    this.injections.clear();
+    this.bus.emit('reset');
+    this.bus.emit('hosts');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.faults.close();
+    await this.controlServer?.close();
+    this.unsubscribeFabric?.();
+    for (const rt of this.runtimes.values()) for (const g of rt.guards) g.close();
+    await Promise.all([...this.runtimes.values()].flatMap((rt) => [rt.http.close(), rt.https?.close()]));
+    this.runtimes.clear();
+    this.currentFabric?.close?.();
+    this.clock.close();
+    await this.trace?.close();
+  }
+}
+
+/** A control-plane refusal with the HTTP status the control API answers it with. */
+export class ControlError extends Error {
+  constructor(readonly status: number, message: string, readonly problems?: readonly string[]) {
+    super(message);
+    this.name = 'ControlError';
+  }
+}
+
+/** Check a world (or a world around one host) as a world file would be checked; problems → ControlError 400. */
+export function validateWorld(world: unknown, what: string): WorldSpec {
+  try {
+    return parseWorld(JSON.stringify(world), what);
+  } catch (e) {
+    const raw = (e as { problems?: readonly string[] }).problems;
+    // JSON text has no useful line numbers: keep the path and the message
+    const problems = raw?.map((p) => p.replace(/^line \d+, column \d+: /, ''));
+    if (problems) throw new ControlError(400, `invalid ${what}: ${problems.join('; ')}`, problems);
+    throw new ControlError(400, `invalid ${what}: ${(e as Error).message}`);
+  }
+}
+
+export async function createEmulator(opts: EmulatorOptions): Promise<Emulator> {
+  const emu = new EmulatorImpl(opts);
+  try {
+    await emu.start();
+  } catch (e) {
+    await emu.close();
+    throw e;
+  }
+  return emu;
 }

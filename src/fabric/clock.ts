@@ -27,6 +27,9 @@ export class FabricClock {
   private nextId = 1;
   private seq = 0;
   private pending: NodeJS.Timeout | undefined;
+  /** ids of timers in the heap that have not been cleared */
+  private live = new Set<number>();
+  /** ids of cleared timers still in the heap (dropped when they reach the top) */
   private cancelled = new Set<number>();
   private firing = false;
   private closed = false;
@@ -78,6 +81,7 @@ export class FabricClock {
   setTimer(at: number, fn: () => void): TimerHandle {
     const t: Timer = { id: this.nextId++, at, seq: this.seq++, fn };
     this.push(t);
+    this.live.add(t.id);
     if (!this.firing) this.schedule();
     return { id: t.id };
   }
@@ -87,13 +91,15 @@ export class FabricClock {
     return this.setTimer(this.now() + delayMs, fn);
   }
 
+  /** Cancel a timer. Clearing a timer that has fired, or was cleared before, does nothing. */
   clearTimer(h: TimerHandle | undefined): void {
-    if (h) this.cancelled.add(h.id);
+    // only a timer still waiting in the heap is marked; a fired one has left it for good
+    if (h && this.live.delete(h.id)) this.cancelled.add(h.id);
   }
 
   /** Timers still pending (for leak checks and shutdown). */
   get pendingTimers(): number {
-    return this.heap.length - this.cancelled.size;
+    return this.live.size;
   }
 
   close(): void {
@@ -101,6 +107,7 @@ export class FabricClock {
     if (this.pending) clearTimeout(this.pending);
     this.pending = undefined;
     this.heap = [];
+    this.live.clear();
     this.cancelled.clear();
   }
 
@@ -115,6 +122,7 @@ export class FabricClock {
       while (this.heap.length && this.heap[0].at <= target) {
         const t = this.pop()!;
         if (this.cancelled.delete(t.id)) continue;
+        this.live.delete(t.id);
         // in manual mode each timer runs with now() at its own due time
         if (this.mode === 'manual' && t.at > this.anchorFabric) this.anchorFabric = t.at;
         t.fn();

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
-import type { WorldSpec } from './world.js';
+import type { FaultEffectKind, FaultRuleSpec, WorldSpec } from './world.js';
 import { WORLD_SCHEMA } from './world-schema.js';
 import { supportedVersions, supportsVersion } from './versions.js';
 
@@ -140,5 +140,110 @@ function consistencyProblems(w: WorldSpec): Array<[Path, string]> {
       });
     });
   });
+  const ruleIds = new Set<string>();
+  w.faults?.forEach((r, i) => {
+    if (r.id !== undefined) {
+      if (ruleIds.has(r.id)) out.push([['faults', i, 'id'], `duplicate fault rule id '${r.id}'`]);
+      ruleIds.add(r.id);
+    }
+    for (const [path, msg] of faultRuleProblems(r, w.hosts.map((h) => h.name))) out.push([['faults', i, ...path], msg]);
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------------------- fault rules --
+
+const REQUEST_EFFECTS: ReadonlySet<FaultEffectKind> = new Set(['latency', 'hang', 'reset', 'drop', 'fault']);
+const HOST_EFFECTS: ReadonlySet<FaultEffectKind> = new Set(['unreachable', 'flap']);
+const MIGRATION_EFFECTS: ReadonlySet<FaultEffectKind> = new Set(['migration-fail', 'migration-slow', 'migration-unreachable']);
+
+/** Which rule fields an effect kind takes (beyond id, description, host and effect). */
+const FILTERS: Readonly<Record<'request' | 'host' | 'migration', ReadonlySet<string>>> = {
+  request: new Set(['operation', 'class', 'method', 'probability', 'count', 'from', 'until']),
+  host: new Set(['from', 'until']),
+  migration: new Set(['vm', 'destination', 'probability', 'count', 'from', 'until']),
+};
+
+/** The fields of an effect, by kind: required ones, then optional ones. */
+const EFFECT_FIELDS: Readonly<Record<FaultEffectKind, readonly [readonly string[], readonly string[]]>> = {
+  latency: [['ms'], ['jitterMs']],
+  hang: [[], []],
+  reset: [[], []],
+  drop: [[], []],
+  fault: [['fault'], ['reason']],
+  unreachable: [[], ['mode']],
+  flap: [['downMs', 'upMs'], ['mode']],
+  'migration-fail': [['atPercent'], ['messageId', 'message', 'errorCode', 'side']],
+  'migration-slow': [['factor'], []],
+  'migration-unreachable': [[], ['mode']],
+};
+
+export function faultEffectClass(kind: FaultEffectKind): 'request' | 'host' | 'migration' {
+  return REQUEST_EFFECTS.has(kind) ? 'request' : HOST_EFFECTS.has(kind) ? 'host' : 'migration';
+}
+
+const RELATIVE_TIME_RE = /^\+(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const ISO_TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A rule's `from` / `until` as fabric epoch milliseconds: a number as it is, an ISO 8601 time, or
+ * `+<n>ms|s|m|h` after `now`. Undefined when the text is none of these.
+ */
+export function parseFaultTime(v: number | string, now: number): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v : undefined;
+  const rel = RELATIVE_TIME_RE.exec(v);
+  if (rel) return now + Number(rel[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[rel[2] as 'ms' | 's' | 'm' | 'h'];
+  if (ISO_TIME_RE.test(v)) {
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? undefined : t;
+  }
+  return undefined;
+}
+
+/**
+ * What is wrong with a fault rule beyond its JSON structure: fields that do not go with its effect,
+ * a missing effect parameter, an unknown host, a time that does not parse. `hosts`, when given,
+ * are the host names the rule may name. Paths are relative to the rule.
+ */
+export function faultRuleProblems(r: FaultRuleSpec, hosts?: readonly string[]): Array<[Path, string]> {
+  const out: Array<[Path, string]> = [];
+  const kind = r.effect?.kind;
+  if (!kind || !(kind in EFFECT_FIELDS)) return out;
+  const cls = faultEffectClass(kind);
+  const allowed = FILTERS[cls];
+  for (const f of ['operation', 'class', 'method', 'vm', 'destination', 'probability', 'count', 'from', 'until']) {
+    if ((r as unknown as Record<string, unknown>)[f] !== undefined && !allowed.has(f)) {
+      out.push([[f], `'${f}' does not apply to a ${kind} rule (${cls} rules take: ${[...allowed].join(', ')})`]);
+    }
+  }
+  const [required, optional] = EFFECT_FIELDS[kind];
+  const effect = r.effect as unknown as Record<string, unknown>;
+  for (const f of required) if (effect[f] === undefined) out.push([['effect'], `a ${kind} effect needs '${f}'`]);
+  for (const f of Object.keys(effect)) {
+    if (f !== 'kind' && !required.includes(f) && !optional.includes(f)) out.push([['effect', f], `'${f}' does not apply to a ${kind} effect`]);
+  }
+  const mode = effect.mode;
+  if (mode !== undefined) {
+    const modes = kind === 'migration-unreachable' ? ['refused', 'timeout'] : ['refused', 'hang'];
+    if (!modes.includes(String(mode))) out.push([['effect', 'mode'], `mode of a ${kind} effect is one of: ${modes.join(', ')}`]);
+  }
+  if (r.method !== undefined && r.operation !== undefined && r.operation !== 'Invoke') {
+    out.push([['method'], `'method' only goes with operation Invoke`]);
+  }
+  if (hosts) {
+    const known = (h: string) => hosts.some((x) => x.toLowerCase() === h.toLowerCase());
+    if (r.host !== undefined && !known(r.host)) out.push([['host'], `no host named '${r.host}'`]);
+    if (r.destination !== undefined && !known(r.destination)) out.push([['destination'], `no host named '${r.destination}'`]);
+  }
+  const times: Partial<Record<'from' | 'until', { t: number; relative: boolean }>> = {};
+  for (const f of ['from', 'until'] as const) {
+    const v = r[f];
+    if (v === undefined) continue;
+    const t = parseFaultTime(v, 0);
+    if (t === undefined) out.push([[f], `'${String(v)}' is not a time: give epoch milliseconds, an ISO 8601 time or +<n>ms|s|m|h`]);
+    else times[f] = { t, relative: typeof v === 'string' && RELATIVE_TIME_RE.test(v) };
+  }
+  const { from, until } = times;
+  if (from && until && from.relative === until.relative && until.t <= from.t) out.push([['until'], `'until' must be after 'from'`]);
   return out;
 }

@@ -3,7 +3,9 @@
  * a typo in a world file is reported, not ignored.
  */
 
+import { FAULTS } from '../faults/catalogue.js';
 import type { FabricTimings } from './fabric.js';
+import { FAULT_OPERATIONS } from './world.js';
 
 const str = { type: 'string', minLength: 1 } as const;
 const strList = { type: 'array', items: str } as const;
@@ -152,6 +154,61 @@ const timingNames = [
 const everyTiming: Exclude<keyof FabricTimings, (typeof timingNames)[number]> extends never ? true : false = true;
 void everyTiming;
 
+/** Names a `fault` effect accepts: catalogue kinds (`QuotaLimit`) and subcodes (`w:QuotaLimit`). */
+export const FAULT_NAMES: readonly string[] = [
+  ...new Set([
+    ...Object.keys(FAULTS),
+    ...Object.values(FAULTS).flatMap((f) => ('subcode' in f && f.subcode ? [`${f.subcode[0]}:${f.subcode[1]}`] : [])),
+  ]),
+].sort();
+
+const faultTime = { anyOf: [{ type: 'number', minimum: 0 }, { type: 'string', minLength: 1 }] } as const;
+
+// Which fields go with which effect kind is checked in world-file.ts (faultRuleProblems), so the
+// messages can say it plainly.
+const faultRule = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['effect'],
+  properties: {
+    id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
+    description: { type: 'string' },
+    host: str,
+    operation: { enum: FAULT_OPERATIONS },
+    class: str,
+    method: str,
+    vm: str,
+    destination: str,
+    probability: { type: 'number', minimum: 0, maximum: 1 },
+    count: positiveInt,
+    from: faultTime,
+    until: faultTime,
+    effect: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind'],
+      properties: {
+        kind: { enum: ['latency', 'hang', 'reset', 'drop', 'fault', 'unreachable', 'flap', 'migration-fail', 'migration-slow', 'migration-unreachable'] },
+        ms: { type: 'number', minimum: 0 },
+        jitterMs: { type: 'number', minimum: 0 },
+        fault: { enum: FAULT_NAMES },
+        reason: str,
+        mode: { enum: ['refused', 'hang', 'timeout'] },
+        downMs: { type: 'number', exclusiveMinimum: 0 },
+        upMs: { type: 'number', exclusiveMinimum: 0 },
+        atPercent: { type: 'number', minimum: 0, maximum: 99 },
+        messageId: { type: 'string', pattern: '^\\d+$' },
+        message: str,
+        errorCode: { type: 'integer', minimum: 0, maximum: 4294967295 },
+        side: { enum: ['source', 'destination'] },
+        factor: { type: 'number', exclusiveMinimum: 0 },
+      },
+    },
+  },
+} as const;
+
+export const FAULT_RULE_SCHEMA = faultRule;
+
 export const WORLD_SCHEMA = {
   type: 'object',
   additionalProperties: false,
@@ -174,5 +231,6 @@ export const WORLD_SCHEMA = {
       },
     },
     hosts: { type: 'array', minItems: 1, items: host },
+    faults: { type: 'array', items: faultRule },
   },
 } as const;

@@ -131,10 +131,82 @@ export interface FabricSpec {
   timings?: Partial<FabricTimings>;
 }
 
+/** The WS-Man operations a fault rule can match (Invoke: any method call). */
+export type FaultOperation = 'Identify' | 'Get' | 'Put' | 'Create' | 'Delete' | 'Enumerate' | 'Pull' | 'Release' | 'Invoke';
+
+export const FAULT_OPERATIONS: readonly FaultOperation[] = ['Identify', 'Get', 'Put', 'Create', 'Delete', 'Enumerate', 'Pull', 'Release', 'Invoke'];
+
+/**
+ * What a fault rule does. Request effects act on one /wsman request; host effects on a whole host
+ * (its listeners, and migrations to it); migration effects on one migration job.
+ */
+export type FaultEffectSpec =
+  // ---- request effects
+  /** answer `ms` (plus up to `jitterMs`) wall-clock milliseconds late */
+  | { kind: 'latency'; ms: number; jitterMs?: number }
+  /** read the request and never answer */
+  | { kind: 'hang' }
+  /** close the connection without an answer */
+  | { kind: 'reset' }
+  /** process the request, send the headers and half of the answer, then close the connection */
+  | { kind: 'drop' }
+  /** answer with a catalogue fault: a kind (`QuotaLimit`) or a subcode (`w:QuotaLimit`) */
+  | { kind: 'fault'; fault: string; reason?: string }
+  // ---- host effects
+  /** the host does not answer: its listeners refuse connections, or accept and never answer */
+  | { kind: 'unreachable'; mode?: 'refused' | 'hang' }
+  /** the host goes away for `downMs` and comes back for `upMs` of fabric time, over and over */
+  | { kind: 'flap'; downMs: number; upMs: number; mode?: 'refused' | 'hang' }
+  // ---- migration effects
+  /** the migration job fails when it reaches `atPercent`, with this Msvm_Error */
+  | {
+      kind: 'migration-fail'; atPercent: number; messageId?: string; message?: string; errorCode?: number;
+      side?: 'source' | 'destination';
+    }
+  /** the migration's transfer takes `factor` times longer */
+  | { kind: 'migration-slow'; factor: number }
+  /** the destination does not answer this migration */
+  | { kind: 'migration-unreachable'; mode?: 'refused' | 'timeout' };
+
+export type FaultEffectKind = FaultEffectSpec['kind'];
+
+/**
+ * A fault-injection rule (world file `faults:`, control API `POST /api/faults`). Every field but
+ * `effect` narrows what it applies to; absent means any.
+ */
+export interface FaultRuleSpec {
+  /** stable id (generated when absent) */
+  id?: string;
+  description?: string;
+  /** the host (request and host effects) or the migration's source host (migration effects) */
+  host?: string;
+  operation?: FaultOperation;
+  /** CIM class of the request's resource URI (the last path segment), e.g. Msvm_ComputerSystem */
+  class?: string;
+  /** method name of an Invoke, e.g. MigrateVirtualSystemToHost */
+  method?: string;
+  /** migration effects: the VM (GUID or name) and the destination host */
+  vm?: string;
+  destination?: string;
+  /** chance that a matching request or migration is affected, 0–1 (default 1) */
+  probability?: number;
+  /** the rule applies this many times, then goes away */
+  count?: number;
+  /**
+   * fabric-clock window: epoch milliseconds, an ISO 8601 time, or `+10s` / `+500ms` / `+2m` / `+1h`
+   * after the rule is added (for a world file: after the emulator starts)
+   */
+  from?: number | string;
+  until?: number | string;
+  effect: FaultEffectSpec;
+}
+
 export interface WorldSpec {
   name?: string;
   description?: string;
   users: UserSpec[];
   fabric?: FabricSpec;
   hosts: HostSpec[];
+  /** fault-injection rules in force from the start */
+  faults?: FaultRuleSpec[];
 }

@@ -3,9 +3,11 @@
  * resolved resource, plus the helpers every operation needs (operation context, render context,
  * read context, options).
  */
+import { CimError, CimStatus } from '../cim/errors.js';
 import type { OperationContext } from '../cim/provider.js';
 import type { CimClass, CimInstance } from '../cim/types.js';
 import { WsmanFault } from '../faults/catalogue.js';
+import type { ClientKind } from '../faults/cim-mapping.js';
 import type { Caller, WsmanHost } from './host.js';
 import type { ReadContext } from './read/values.js';
 import type { RenderContext } from './render/context.js';
@@ -71,9 +73,29 @@ export function readContext(call: WsmanCall, namespace: string): ReadContext {
   };
 }
 
-/** Operations that change state are refused to read-only users (w:AccessDenied). */
+/**
+ * The Windows MI client (PowerShell's CIM cmdlets) marks every request with its OptionSet:
+ * `msftwinrm:UsePreciseArrays` and the `__MI_…` options (climbe, omi and MS-WSMV 4.11 captures).
+ * Other clients never send these.
+ */
+export function clientKind(call: WsmanCall): ClientKind {
+  for (const o of call.req.headers.options) {
+    const n = o.name.toLowerCase();
+    const local = n.slice(n.indexOf(':') + 1);
+    if (local === 'useprecisearrays' || local.startsWith('__mi')) return 'mi';
+  }
+  return 'wsman';
+}
+
+/**
+ * Operations that change state are refused to read-only users. For WS-Man clients WinRM answers
+ * w:AccessDenied; the MI client gets WMI's own denial (WBEM_E_ACCESS_DENIED in an MSFT_WmiError),
+ * which PowerShell shows as "Access denied", PermissionDenied, HRESULT 0x80041003.
+ */
 export function requireWrite(call: WsmanCall): void {
-  if (call.caller.readOnly) throw new WsmanFault('AccessDenied');
+  if (!call.caller.readOnly) return;
+  if (clientKind(call) === 'mi') throw new CimError(CimStatus.ACCESS_DENIED, 'Access denied');
+  throw new WsmanFault('AccessDenied');
 }
 
 export function requireClassResource<T extends { kind: string }>(r: T): asserts r is Extract<T, { kind: 'class' }> {

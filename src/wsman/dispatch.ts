@@ -4,7 +4,8 @@
  * OperationTimeout within the service's limits.
  */
 import { WsmanFault } from '../faults/catalogue.js';
-import type { WsmanCall } from './call.js';
+import { faultFromError, type WmiOperation } from '../faults/cim-mapping.js';
+import { clientKind, type WsmanCall } from './call.js';
 import { NS, ACTIONS } from './namespaces.js';
 import { enumerate, pull, release } from './ops/enumeration.js';
 import { identify } from './ops/identify.js';
@@ -42,8 +43,36 @@ function checkCommonHeaders(call: WsmanCall): void {
   }
 }
 
+/** The intrinsic WMI operation a request amounts to (__ExtendedStatus.Operation). */
+export function wmiOperationOf(call: WsmanCall): WmiOperation {
+  const { req } = call;
+  switch (req.headers.action) {
+    case ACTIONS.get: return 'GetObject';
+    case ACTIONS.put: return 'PutInstance';
+    case ACTIONS.delete: return 'DeleteInstance';
+    case ACTIONS.create: return 'CreateInstance';
+    case ACTIONS.enumerate:
+    case ACTIONS.pull:
+      return req.body && req.body.children.some((c) => c.kind === 'element' && c.local === 'Filter') ? 'ExecQuery' : 'EnumerateInstances';
+    default:
+      return 'ExecMethod';
+  }
+}
+
+/**
+ * Route the request; whatever an operation throws leaves as the fault Windows would send this
+ * client (the detail form depends on who asked: src/faults/cim-mapping.ts).
+ */
 export function dispatch(call: WsmanCall): WsmanResponse {
   if (isIdentify(call)) return identify(call);
+  try {
+    return route(call);
+  } catch (e) {
+    throw faultFromError(e, { operation: wmiOperationOf(call), client: clientKind(call) });
+  }
+}
+
+function route(call: WsmanCall): WsmanResponse {
   checkCommonHeaders(call);
   const action = call.req.headers.action;
   if (action === undefined) throw new WsmanFault('MessageInformationHeaderRequired');

@@ -22,6 +22,7 @@ import { jobProvider } from './jobs.js';
 import { vsmsProvider, vsmsSettingsProvider } from './management-service.js';
 import { capabilitiesProvider, migrationServiceProvider, networkProvider, serviceSettingsProvider, templateProvider } from './migration-service.js';
 import { keyboardProvider, settingProvider, SETTING_CLASSES, switchProvider } from './settings.js';
+import { win32Providers } from './win32.js';
 
 export class HypervFabric extends Fabric implements FabricBackend {
   private readonly tables = new Map<string, ProviderTable>();
@@ -61,6 +62,8 @@ function buildTable(c: HostContext): ProviderTable {
   m.set('msvm_concretejob', jobProvider(c, false));
   m.set('msvm_migrationjob', jobProvider(c, true));
   for (const [cls, p] of associationProviders(c)) m.set(cls, p);
+  // root\cimv2: what libvirt's Hyper-V driver reads about the host itself
+  for (const [cls, p] of win32Providers(c)) m.set(cls, p);
   return m;
 }
 

@@ -10,7 +10,7 @@
  * Win32_* are not served — the FQDN, RAM and processor model.
  */
 import type { XmlElement } from '../xml/dom.js';
-import type { HostSpec, ListenerSpec, MigrationNetworkSpec, SwitchSpec, UserSpec, VmSpec, VmState, WorldSpec } from '../fabric/world.js';
+import { ROOT_PARTITION_RESERVE_MIB, type HostSpec, type ListenerSpec, type MigrationNetworkSpec, type SwitchSpec, type UserSpec, type VmSpec, type VmState, type WorldSpec } from '../fabric/world.js';
 import { ANONYMOUS, propsOf, text, texts, WsmanClient, WsmanClientFault, type Props, type WsmanClientOptions } from './client.js';
 
 export const V2_URI = 'http://schemas.microsoft.com/wbem/wsman/1/wmi/root/virtualization/v2/';
@@ -24,7 +24,6 @@ export interface CaptureResult {
 
 const GUID_RE = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
 /** memory the root partition keeps for itself, not available to VMs */
-const ROOT_RESERVE_MIB = 4096;
 const SECPROFILE = 'http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/';
 
 /** `Microsoft:<VM GUID>\…` → the VM GUID (upper case). */
@@ -148,7 +147,7 @@ export async function captureHost(o: WsmanClientOptions): Promise<CaptureResult>
     const ram = num(text(win32cs?.TotalPhysicalMemory));
     if (ram) {
       const mib = Math.floor(ram / 1048576);
-      host.memoryMiB = mib > 2 * ROOT_RESERVE_MIB ? mib - ROOT_RESERVE_MIB : mib;
+      host.memoryMiB = mib > 2 * ROOT_PARTITION_RESERVE_MIB ? mib - ROOT_PARTITION_RESERVE_MIB : mib;
     }
     const root = text(vsmsSettings?.DefaultExternalDataRoot);
     if (root) host.storageRoots = [root];

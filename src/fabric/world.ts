@@ -101,6 +101,13 @@ export interface VmSpec {
   notes?: string;
 }
 
+/**
+ * Memory the root partition keeps for itself, beside the host's `memoryMiB` (the memory VMs can
+ * use): the host reports `memoryMiB` + this as its physical memory (Win32_ComputerSystem), and a
+ * capture of a real host subtracts it again.
+ */
+export const ROOT_PARTITION_RESERVE_MIB = 4096;
+
 export interface HostSpec {
   name: string;
   fqdn?: string;

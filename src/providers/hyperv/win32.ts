@@ -18,12 +18,12 @@ import type { CimInstance, CimRef } from '../../cim/types.js';
 import { timestamp } from '../../cim/values.js';
 import { stableGuid } from '../../fabric/ids.js';
 import type { HostRecord } from '../../fabric/model.js';
+import { ROOT_PARTITION_RESERVE_MIB } from '../../fabric/world.js';
 import { buildOf, VERSION_MATRIX } from '../../fabric/versions.js';
 import { keyText, type HostContext, type Provider } from './context.js';
 
 export const CIMV2 = 'root/cimv2';
 /** memory the root partition keeps for itself (not available to VMs) */
-const ROOT_RESERVE_MIB = 4096;
 
 interface Socket {
   readonly deviceId: string;
@@ -108,7 +108,7 @@ export function computerSystem(h: HostRecord): CimInstance {
       Status: 'OK',
       SystemType: 'x64-based PC',
       ThermalState: 3,
-      TotalPhysicalMemory: (h.memoryMiB + ROOT_RESERVE_MIB) * 1024 * 1024,
+      TotalPhysicalMemory: (h.memoryMiB + ROOT_PARTITION_RESERVE_MIB) * 1024 * 1024,
       WakeUpType: 6,
       Workgroup: domain ? null : 'WORKGROUP',
     },
@@ -166,7 +166,7 @@ function processor(h: HostRecord, s: Socket, index: number): CimInstance {
 
 export function operatingSystem(c: HostContext, h: HostRecord): CimInstance {
   const caption = release(h.osVersion);
-  const totalKiB = (h.memoryMiB + ROOT_RESERVE_MIB) * 1024;
+  const totalKiB = (h.memoryMiB + ROOT_PARTITION_RESERVE_MIB) * 1024;
   const freeKiB = Math.max(0, c.fabric.freeMemoryMiB(h.name)) * 1024;
   return {
     className: 'Win32_OperatingSystem',

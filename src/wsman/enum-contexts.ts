@@ -19,8 +19,10 @@ export interface EnumerationContext {
   readonly id: string;
   readonly user: string;
   readonly cursor: EnumerationCursor;
-  /** an item taken from the cursor that did not fit the last page */
+  /** an item rendered for the last page that did not fit in it */
   pending?: string;
+  /** an item taken from the cursor (not rendered) to see whether the last page ended the sequence */
+  ahead?: RenderItem;
   /** idle lifetime granted to this context */
   readonly lifetimeMs: number;
   expiresAt: number;

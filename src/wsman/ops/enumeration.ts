@@ -99,32 +99,46 @@ function renderFragment(inst: CimInstance, cls: CimClass, names: readonly string
   return s + '</w:XmlFragment>';
 }
 
-/** Take up to one page from the cursor. Returns the items' XML and whether the cursor is exhausted. */
-function fillPage(
-  ctx: { cursor: EnumerationCursor; pending?: string },
-  maxElements: number,
-  budgetChars: number,
-): { items: string; count: number; done: boolean } {
+/** What a page is filled from: the cursor, plus what the last page took from it but did not send. */
+interface PageSource {
+  cursor: EnumerationCursor;
+  /** an item rendered for the last page that did not fit in it */
+  pending?: string;
+  /** an item taken from the cursor to learn whether the last page was the end */
+  ahead?: RenderItem;
+}
+
+/**
+ * Take up to one page. Returns the items' XML and whether the enumeration is exhausted. A full
+ * page looks one item ahead (without rendering it), so the page that holds the last items also
+ * carries EndOfSequence, as Windows answers, instead of a further empty Pull.
+ */
+function fillPage(ctx: PageSource, maxElements: number, budgetChars: number): { items: string; count: number; done: boolean } {
   let items = '';
   let count = 0;
   let size = 0;
-  for (;;) {
-    if (count >= maxElements) return { items, count, done: false };
-    let item = ctx.pending;
-    ctx.pending = undefined;
-    if (item === undefined) {
-      const next: RenderItem | undefined = ctx.cursor.next();
-      if (!next) return { items, count, done: true };
-      item = next();
+  const take = (): string | undefined => {
+    if (ctx.pending !== undefined) {
+      const p = ctx.pending;
+      ctx.pending = undefined;
+      return p;
     }
+    const next: RenderItem | undefined = ctx.ahead ?? ctx.cursor.next();
+    ctx.ahead = undefined;
+    return next?.();
+  };
+  for (;;) {
+    if (count >= maxElements) {
+      ctx.ahead = ctx.cursor.next();
+      return { items, count, done: ctx.ahead === undefined };
+    }
+    const item = take();
+    if (item === undefined) return { items, count, done: true };
     const len = Buffer.byteLength(item, 'utf8');
     if (size + len > budgetChars) {
-      if (count === 0) {
-        // a single item larger than the whole envelope can never be sent
-        ctx.pending = item;
-        throw new WsmanFault('EncodingLimitExceeded');
-      }
       ctx.pending = item;
+      // a single item larger than the whole envelope can never be sent
+      if (count === 0) throw new WsmanFault('EncodingLimitExceeded');
       return { items, count, done: false };
     }
     items += item;
@@ -191,7 +205,7 @@ export function enumerate(call: WsmanCall): WsmanResponse {
   };
 
   if (optimize) {
-    const state: { cursor: EnumerationCursor; pending?: string } = { cursor };
+    const state: PageSource = { cursor };
     const page = fillPage(state, maxElements, budget(call));
     if (page.done) {
       const items = page.count ? `<w:Items>${page.items}</w:Items>` : '';
@@ -204,6 +218,7 @@ export function enumerate(call: WsmanCall): WsmanResponse {
     requireContextRoom(call);
     const ctx = call.host.enumerations.open(call.caller.user, cursor, lifetime);
     ctx.pending = state.pending;
+    ctx.ahead = state.ahead;
     return {
       kind: 'enumeration',
       action: N + 'EnumerateResponse',

@@ -60,11 +60,14 @@ describe('virConnectOpen / virConnectGetVersion', () => {
     // openwsman's dance: one 401 (Basic offered), then every request with Basic
     expect(lv.wsman.exchanges.every((e) => e.http.status === 200)).toBe(true);
     // instances come in the WMI namespace of their class, exactly as libvirt's resourceUri spells it;
-    // a Pull without MaxElements carries one item, and the Pull after the last one ends the
-    // sequence with empty Items (libvirt stops at the missing item: hypervEnumAndPull)
+    // a Pull without MaxElements carries one item, and the Pull with the last item also ends the
+    // sequence (no context, EndOfSequence), as Windows' final batch does
     const pulls = lv.wsman.exchanges.filter((e) => e.request.includes('/Pull<'));
-    expect(pulls.map((p) => /<n:Items><p:\w+ [^>]*xmlns:p="([^"]+)"/.exec(p.http.text)?.[1] ?? (p.http.text.includes('<n:Items></n:Items><n:EndOfSequence/>') ? 'end' : '?'))).toEqual([
-      C.Win32_ComputerSystemProduct.resourceUri, 'end', C.Win32_OperatingSystem.resourceUri, 'end',
+    expect(pulls.map((p) => [
+      /<n:Items><p:\w+ [^>]*xmlns:p="([^"]+)"/.exec(p.http.text)?.[1],
+      p.http.text.includes('<n:EndOfSequence/>') && !p.http.text.includes('<n:EnumerationContext>'),
+    ])).toEqual([
+      [C.Win32_ComputerSystemProduct.resourceUri, true], [C.Win32_OperatingSystem.resourceUri, true],
     ]);
   });
 

@@ -31,10 +31,11 @@ describe('virConnectListAllDomains and lookups', () => {
     const all = await lv.listAllDomains();
     expect(all.map((d) => d.ElementName).sort()).toEqual(['build01', 'db01', 'legacy01', 'test01', 'web01']);
     expect(all.every((d) => d.Description === 'Microsoft Virtual Machine' && d.CreationClassName === 'Msvm_ComputerSystem')).toBe(true);
-    // one Pull per domain (no MaxElements), then the Pull that ends the sequence
+    // one Pull per domain (no MaxElements); the one with the last domain also ends the sequence
     const pulls = lv.wsman.exchanges.filter((e) => e.request.includes('/Pull<'));
-    expect(pulls).toHaveLength(6);
-    expect(pulls[5].http.text).toContain('<n:Items></n:Items><n:EndOfSequence/>');
+    expect(pulls).toHaveLength(5);
+    expect(pulls[4].http.text).toMatch(/<n:Items><p:Msvm_ComputerSystem [^]*<\/n:Items><n:EndOfSequence\/>/);
+    expect(pulls[4].http.text).not.toContain('<n:EnumerationContext>');
   });
 
   test('active / inactive filters with v2 EnabledState: saved (6) and paused (9) count as active for libvirt', async () => {

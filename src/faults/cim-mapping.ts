@@ -1,7 +1,7 @@
 /**
  * How CIM/WMI errors become WS-Man faults. This is the one place that decides which subcode and
  * which detail form (WSManFault/ProviderFault vs MSFT_WmiError) a WMI error gets; the README's
- * compatibility section (docs/compatibility.md, "Gap choices") describes the choice.
+ * compatibility section ("Gap choices") describes the choice.
  *
  * Subcodes (both clients):
  * - Object not found / invalid class / invalid namespace on a single-instance operation:

@@ -205,11 +205,11 @@ describe.each([
   });
 });
 
-describe('the copy-paste example of docs/hyperv-behaviour.md', () => {
+describe('the copy-paste example of the README', () => {
   const EXAMPLE = join(projectRoot(), 'test/fixtures/hyperv/move_vm.py');
 
-  test('the document shows test/fixtures/hyperv/move_vm.py verbatim', () => {
-    const doc = readFileSync(join(projectRoot(), 'docs/hyperv-behaviour.md'), 'utf8');
+  test('the README shows test/fixtures/hyperv/move_vm.py verbatim', () => {
+    const doc = readFileSync(join(projectRoot(), 'README.md'), 'utf8');
     const m = /<!-- pywinrm-example:begin -->\n```python\n([\s\S]*?)```\n<!-- pywinrm-example:end -->/.exec(doc);
     expect(m).not.toBeNull();
     expect(m![1]).toBe(readFileSync(EXAMPLE, 'utf8'));

@@ -14,7 +14,7 @@
  *   network settings, the compatibility information, GetError…) keep their Hyper-V codes, as
  *   there is no DMTF code for them.
  *
- * docs/hyperv-behaviour.md shows this table; test/unit/providers/profiles.test.ts checks that the
+ * The README shows this table; test/unit/providers/profiles.test.ts checks that the
  * document matches it.
  */
 import type { FailureReason } from '../../fabric/model.js';
@@ -172,7 +172,7 @@ export function reasonsOf(family: MethodFamily): FailureReason[] {
   return Object.keys(RETURN_CODES[family]) as FailureReason[];
 }
 
-// ---- the tables of docs/hyperv-behaviour.md ---------------------------------------------------
+// ---- the tables of the README -----------------------------------------------------------------
 
 const FAMILY_LABEL: Readonly<Record<MethodFamily, string>> = {
   migration: 'MigrateVirtualSystemToHost, CheckVirtualSystemIsMigratable',

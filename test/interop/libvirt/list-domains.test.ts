@@ -9,7 +9,7 @@
  *
  * EnabledState: the emulator answers as Windows Server 2012+ (v2 numbering: Saved 6, Paused 9),
  * while libvirt's filters and state mapping still carry the v1 numbers (32768 Paused, 32769
- * Suspended). Consequences on a real v2 host, reproduced here and listed in docs/compatibility.md:
+ * Suspended). Consequences on a real v2 host, reproduced here and listed in the README (Compatibility):
  * a saved VM (6) and a paused VM (9) match libvirt's "active" filter; libvirt maps 6 and 9 to
  * "no state" and gives the paused VM no domain id.
  */

@@ -42,9 +42,21 @@ export class ObjectManager {
     return this.providers.get(cls.name.toLowerCase());
   }
 
+  /** deep subclasses (self first) per namespace and class: asked on every Get and Enumerate */
+  private readonly families = new Map<string, WeakMap<CimClass, readonly CimClass[]>>();
+
+  /** The class and all its subclasses in `namespace` (the schema's answer, remembered). */
+  private family(namespace: string, cls: CimClass): readonly CimClass[] {
+    let byClass = this.families.get(namespace);
+    if (!byClass) this.families.set(namespace, (byClass = new WeakMap()));
+    let f = byClass.get(cls);
+    if (!f) byClass.set(cls, (f = this.schema.subclasses(namespace, cls.name, { deep: true, includeSelf: true })));
+    return f;
+  }
+
   /** Instances of a class and (when deep) of all its subclasses, lazily. */
   *enumerate(ctx: OperationContext, cls: CimClass, deep = true): Iterable<CimInstance> {
-    const classes = deep ? this.schema.subclasses(ctx.namespace, cls.name, { deep: true, includeSelf: true }) : [cls];
+    const classes = deep ? this.family(ctx.namespace, cls) : [cls];
     for (const c of classes) {
       const p = this.providerFor(c);
       if (p) yield* p.enumerate(ctx, c);
@@ -54,7 +66,7 @@ export class ObjectManager {
   /** Cheap total of instances when providers can count; undefined otherwise. */
   count(ctx: OperationContext, cls: CimClass): number | undefined {
     let n = 0;
-    for (const c of this.schema.subclasses(ctx.namespace, cls.name, { deep: true, includeSelf: true })) {
+    for (const c of this.family(ctx.namespace, cls)) {
       const p = this.providerFor(c);
       if (!p) continue;
       if (!p.count) return undefined;
@@ -70,7 +82,7 @@ export class ObjectManager {
   find(ctx: OperationContext, cls: CimClass, keys: Readonly<Record<string, CimScalar>>, limit = 2): CimInstance[] {
     const out: CimInstance[] = [];
     const complete = cls.keys.length > 0 && cls.keys.every((k) => keys[k.name] !== undefined);
-    for (const c of this.schema.subclasses(ctx.namespace, cls.name, { deep: true, includeSelf: true })) {
+    for (const c of this.family(ctx.namespace, cls)) {
       const p = this.providerFor(c);
       if (!p) continue;
       if (complete && p.get) {
@@ -211,7 +223,7 @@ export class ObjectManager {
     if (assocClass) {
       const cls = this.requireClass(ctx.namespace, assocClass);
       if (!cls.isAssociation) return [];
-      return this.schema.subclasses(ctx.namespace, cls.name, { deep: true, includeSelf: true });
+      return this.family(ctx.namespace, cls);
     }
     return this.schema.classes(ctx.namespace).filter((c) => c.isAssociation);
   }

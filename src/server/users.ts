@@ -78,11 +78,23 @@ function mappingMatches(m: CertificateMapping, cert: PresentedCertificate): bool
   return true;
 }
 
+/** How long a verified Basic token is remembered, and how many are (OMI keeps logons 120 s). */
+export const BASIC_CACHE_TTL_MS = 60_000;
+export const BASIC_CACHE_SIZE = 256;
+
 export class UserStore {
   private readonly byName = new Map<string, UserAccount>();
+  /** SHA-256 of each account's password, computed once (the check hashes only what the client sent) */
+  private readonly digests = new Map<UserAccount, Buffer>();
+  private readonly noAccountDigest = digest(NO_ACCOUNT.password);
+  /** verified Basic tokens → account and when they were verified (insertion order = age) */
+  private readonly basicCache = new Map<string, { readonly account: UserAccount; readonly at: number }>();
 
   constructor(accounts: readonly UserAccount[]) {
-    for (const a of accounts) this.byName.set(a.name.toLowerCase(), a);
+    for (const a of accounts) {
+      this.byName.set(a.name.toLowerCase(), a);
+      this.digests.set(a, digest(a.password));
+    }
   }
 
   /** The account a user name designates (domain part ignored: accounts are local, as Basic requires). */
@@ -100,8 +112,37 @@ export class UserStore {
   /** Basic credentials → account, or undefined. Unknown users cost the same hash work. */
   verify(rawName: string, password: string): UserAccount | undefined {
     const found = this.find(rawName);
-    const ok = UserStore.passwordMatches(found?.account ?? NO_ACCOUNT, password);
+    const expected = found ? this.digests.get(found.account) ?? digest(found.account.password) : this.noAccountDigest;
+    const ok = timingSafeEqual(expected, digest(password));
     return found && ok ? found.account : undefined;
+  }
+
+  /**
+   * The account of an `Authorization: Basic <token>` value, or undefined (malformed or wrong
+   * credentials). A token that verified is remembered for {@link BASIC_CACHE_TTL_MS}, as Windows
+   * and OMI cache logons, so a client sending the same header on every request pays one lookup;
+   * every other token goes through {@link verify} and its constant-time comparison. Only tokens
+   * that verified are kept (at most {@link BASIC_CACHE_SIZE}, oldest dropped first); the accounts
+   * of a store never change, so a remembered answer is the answer verify would give.
+   */
+  verifyBasic(token: string, now = Date.now()): UserAccount | undefined {
+    const hit = this.basicCache.get(token);
+    if (hit) {
+      if (now - hit.at < BASIC_CACHE_TTL_MS && now >= hit.at) return hit.account;
+      this.basicCache.delete(token);
+    }
+    const decoded = Buffer.from(token.trim(), 'base64').toString('utf8');
+    const i = decoded.indexOf(':');
+    if (i < 0) return undefined;
+    const account = this.verify(decoded.slice(0, i), decoded.slice(i + 1));
+    if (account) {
+      if (this.basicCache.size >= BASIC_CACHE_SIZE) {
+        const oldest = this.basicCache.keys().next();
+        if (!oldest.done) this.basicCache.delete(oldest.value);
+      }
+      this.basicCache.set(token, { account, at: now });
+    }
+    return account;
   }
 
   /**

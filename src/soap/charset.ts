@@ -17,11 +17,18 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf16le = new TextDecoder('utf-16le', { fatal: true, ignoreBOM: true });
 const utf16be = new TextDecoder('utf-16be', { fatal: true, ignoreBOM: true });
 
+/** Content-Type values seen lately → their charset parameter (clients send the same one every time). */
+const charsetOf = new Map<string, string | undefined>();
+
 /** The charset parameter of a Content-Type, lower-cased, or undefined. */
 export function charsetParam(contentType: string | undefined): string | undefined {
   if (!contentType) return undefined;
+  if (charsetOf.has(contentType)) return charsetOf.get(contentType);
   const m = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType);
-  return m ? m[1].toLowerCase() : undefined;
+  const charset = m ? m[1].toLowerCase() : undefined;
+  if (charsetOf.size >= 64) charsetOf.clear();
+  charsetOf.set(contentType, charset);
+  return charset;
 }
 
 /** Decode a request body. Throws {@link CharsetError} on a conflict or invalid bytes. */

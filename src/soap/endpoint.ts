@@ -38,12 +38,20 @@ function wmiOperation(action: string | undefined, req: SoapRequest): WmiOperatio
   }
 }
 
+/** Bytes of the answer in the caller's charset: exact when it could matter, else a safe bound. */
+function answerSize(xml: string, caller: Caller, max: number): number {
+  if (caller.encoding === 'utf-16') return xml.length * 2 + 2;
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit: below max/3 units the answer fits, uncounted
+  return xml.length * 3 <= max ? xml.length : Buffer.byteLength(xml, 'utf8');
+}
+
 export function handleSoap(text: string, host: WsmanHost, caller: Caller): SoapResult {
-  const env = {
+  // the fault environment, built only for faults
+  const faultEnv = () => ({
     machine: caller.localAddress,
     hostName: host.fqdn,
     classOf: (ns: string, name: string) => host.om.schema.getClass(ns, name),
-  };
+  });
   let req: SoapRequest;
   try {
     req = parseEnvelope(text);
@@ -51,7 +59,7 @@ export function handleSoap(text: string, host: WsmanHost, caller: Caller): SoapR
     // an unauthenticated caller gets nothing but the 401, whatever it sent
     if (!caller.authenticated) return { status: 401, xml: '' };
     const fault = faultFromError(e, { operation: 'ExecMethod' });
-    const { status, body } = writeFault(fault, { ...env, relatesTo: fault.relatesTo });
+    const { status, body } = writeFault(fault, { ...faultEnv(), relatesTo: fault.relatesTo });
     return { status, xml: body, faultKind: fault.kind };
   }
   const h = req.headers;
@@ -63,12 +71,11 @@ export function handleSoap(text: string, host: WsmanHost, caller: Caller): SoapR
     if (res.kind === 'identify') return { status: 200, xml: writeIdentifyEnvelope(res.body), ...base };
     const xml = writeEnvelope(res.kind, res.action, res.body, { relatesTo: h.messageId, activityId: h.activityId });
     const max = Math.min(h.maxEnvelopeSize ?? host.limits.maxEnvelopeSize, host.limits.maxEnvelopeSize);
-    const size = caller.encoding === 'utf-16' ? xml.length * 2 + 2 : Buffer.byteLength(xml, 'utf8');
-    if (size > max) throw new WsmanFault('EncodingLimitExceeded');
+    if (answerSize(xml, caller, max) > max) throw new WsmanFault('EncodingLimitExceeded');
     return { status: 200, xml, ...base };
   } catch (e) {
     const fault = faultFromError(e, { operation: wmiOperation(h.action, req) });
-    const { status, body } = writeFault(fault, { ...env, relatesTo: h.messageId, activityId: h.activityId });
+    const { status, body } = writeFault(fault, { ...faultEnv(), relatesTo: h.messageId, activityId: h.activityId });
     return { status, xml: body, faultKind: fault.kind, ...base };
   }
 }

@@ -13,14 +13,32 @@ import type { LocaleHeader, SoapRequest, WsmanHeaders, WsmanOption } from '../ws
 import { ANONYMOUS, LENIENT_PREFIXES, NS } from '../wsman/namespaces.js';
 
 /** Headers we understand (for mustUnderstand), by namespace then local name. */
-const KNOWN_HEADERS: Readonly<Record<string, ReadonlySet<string>>> = {
-  [NS.a]: new Set(['To', 'ReplyTo', 'FaultTo', 'Action', 'MessageID', 'RelatesTo', 'From']),
-  [NS.w]: new Set([
+const KNOWN_HEADERS: Readonly<Record<string, readonly string[]>> = {
+  [NS.a]: ['To', 'ReplyTo', 'FaultTo', 'Action', 'MessageID', 'RelatesTo', 'From'],
+  [NS.w]: [
     'ResourceURI', 'SelectorSet', 'OptionSet', 'OperationTimeout', 'MaxEnvelopeSize', 'Locale',
     'FragmentTransfer', 'RequestEPR', 'RequestTotalItemsCountEstimate',
-  ]),
-  [NS.p]: new Set(['DataLocale', 'SessionId', 'OperationID', 'SequenceId', 'ActivityId']),
+  ],
+  [NS.p]: ['DataLocale', 'SessionId', 'OperationID', 'SequenceId', 'ActivityId'],
 };
+
+/**
+ * Each known header's bit (for the duplicate check without building keys), by namespace then
+ * local name; RelatesTo may repeat and has none.
+ */
+const HEADER_BITS: ReadonlyMap<string, ReadonlyMap<string, number>> = (() => {
+  const out = new Map<string, Map<string, number>>();
+  let bit = 1;
+  for (const [ns, locals] of Object.entries(KNOWN_HEADERS)) {
+    const m = new Map<string, number>();
+    for (const local of locals) {
+      m.set(local, local === 'RelatesTo' ? 0 : bit);
+      if (local !== 'RelatesTo') bit *= 2;
+    }
+    out.set(ns, m);
+  }
+  return out;
+})();
 
 const MAX_OPTIONS = 256;
 const MAX_HEADER_VALUE = 2048;
@@ -145,6 +163,13 @@ function peekMessageId(header: XmlElement): string | undefined {
   return el ? trimmed(el) || undefined : undefined;
 }
 
+/** A header's trimmed text, bounded. */
+function headerValue(el: XmlElement): string {
+  const v = trimmed(el);
+  if (v.length > MAX_HEADER_VALUE) throw invalidHeader(`The WS-Management service cannot process the request. The ${el.local} header is too long. `);
+  return v;
+}
+
 function emptyHeaders(): WsmanHeaders {
   return { selectors: [], options: [] };
 }
@@ -163,31 +188,27 @@ function readHeaders(header: XmlElement): WsmanHeaders {
   let activityId: string | undefined;
   let sessionId: string | undefined;
   let fragmentTransfer: string | undefined;
-  const seen = new Set<string>();
+  let seen = 0;
 
-  for (const el of childElements(header)) {
-    const known = KNOWN_HEADERS[el.ns]?.has(el.local) ?? false;
-    if (!known) {
+  for (const node of header.children) {
+    if (node.kind !== 'element') continue;
+    const el = node;
+    const bit = HEADER_BITS.get(el.ns)?.get(el.local);
+    if (bit === undefined) {
       if (mustUnderstand(el)) {
         throw new WsmanFault('MustUnderstand', { notUnderstood: { ns: el.ns, local: el.local } });
       }
       continue;
     }
-    const key = el.ns + ' ' + el.local;
-    if (seen.has(key) && el.local !== 'RelatesTo') {
+    if (seen & bit) {
       throw invalidHeader(`The WS-Management service cannot process the request. The SOAP packet contains a duplicated ${el.local} header. `);
     }
-    seen.add(key);
-    const value = () => {
-      const v = trimmed(el);
-      if (v.length > MAX_HEADER_VALUE) throw invalidHeader(`The WS-Management service cannot process the request. The ${el.local} header is too long. `);
-      return v;
-    };
+    seen |= bit;
     if (el.ns === NS.a) {
       switch (el.local) {
-        case 'Action': action = value(); break;
-        case 'To': to = value(); break;
-        case 'MessageID': messageId = value(); break;
+        case 'Action': action = headerValue(el); break;
+        case 'To': to = headerValue(el); break;
+        case 'MessageID': messageId = headerValue(el); break;
         case 'ReplyTo':
         case 'FaultTo': {
           const addr = childElements(el).find((c) => c.ns === NS.a && c.local === 'Address');
@@ -197,11 +218,11 @@ function readHeaders(header: XmlElement): WsmanHeaders {
       }
     } else if (el.ns === NS.w) {
       switch (el.local) {
-        case 'ResourceURI': resourceUri = value(); break;
+        case 'ResourceURI': resourceUri = headerValue(el); break;
         case 'SelectorSet': selectors = parseSelectorSet(el); break;
         case 'OptionSet': options = parseOptionSet(el); break;
         case 'OperationTimeout': {
-          const v = value();
+          const v = headerValue(el);
           const ms = parseDurationMs(v);
           if (ms === undefined) {
             throw new WsmanFault('InvalidTimeout', {
@@ -212,7 +233,7 @@ function readHeaders(header: XmlElement): WsmanHeaders {
           break;
         }
         case 'MaxEnvelopeSize': {
-          const v = value();
+          const v = headerValue(el);
           if (!/^\d{1,10}$/.test(v)) {
             throw invalidHeader(`The WS-Management service cannot process the request because the MaxEnvelopeSize value is invalid: ${v}. `);
           }
@@ -224,7 +245,7 @@ function readHeaders(header: XmlElement): WsmanHeaders {
           locale = { lang: attr(el, 'lang', 'http://www.w3.org/XML/1998/namespace'), mustUnderstand: false };
           break;
         case 'FragmentTransfer':
-          fragmentTransfer = value();
+          fragmentTransfer = headerValue(el);
           break;
       }
     } else if (el.ns === NS.p) {
@@ -233,8 +254,8 @@ function readHeaders(header: XmlElement): WsmanHeaders {
           if (mustUnderstand(el)) throw new WsmanFault('UnsupportedFeatureDataLocale');
           dataLocale = { lang: attr(el, 'lang', 'http://www.w3.org/XML/1998/namespace'), mustUnderstand: false };
           break;
-        case 'ActivityId': activityId = value(); break;
-        case 'SessionId': sessionId = value(); break;
+        case 'ActivityId': activityId = headerValue(el); break;
+        case 'SessionId': sessionId = headerValue(el); break;
         // OperationID / SequenceId: read and deliberately ignored (never echoed; §2.2)
       }
     }

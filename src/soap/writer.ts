@@ -7,7 +7,7 @@
  * what clients depend on (libvirt's XPath, wsl's line-based parsing), and a builder costs about as
  * much as the whole request otherwise does. Every variable piece goes through src/xml/escape.ts.
  */
-import { randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { escapeText } from '../xml/escape.js';
 import { ANONYMOUS, NS } from '../wsman/namespaces.js';
 
@@ -30,12 +30,39 @@ export interface ResponseHeaderInfo {
   activityId?: string;
 }
 
+/** Upper-case hex of each byte value. */
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().padStart(2, '0'));
+/** Random bytes for 256 ids at a time (crypto.randomFillSync: the same source as randomUUID). */
+const pool = Buffer.alloc(16 * 256);
+let poolAt = pool.length;
+
+/**
+ * A random (version 4) UUID in upper case, as `randomUUID().toUpperCase()` gives, without the
+ * extra string: every answer carries two of them.
+ */
+export function upperUuid(): string {
+  if (poolAt === pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const b = pool;
+  const o = poolAt;
+  poolAt += 16;
+  return (
+    HEX[b[o]] + HEX[b[o + 1]] + HEX[b[o + 2]] + HEX[b[o + 3]] + '-' +
+    HEX[b[o + 4]] + HEX[b[o + 5]] + '-' +
+    HEX[(b[o + 6] & 0x0f) | 0x40] + HEX[b[o + 7]] + '-' +
+    HEX[(b[o + 8] & 0x3f) | 0x80] + HEX[b[o + 9]] + '-' +
+    HEX[b[o + 10]] + HEX[b[o + 11]] + HEX[b[o + 12]] + HEX[b[o + 13]] + HEX[b[o + 14]] + HEX[b[o + 15]]
+  );
+}
+
 export function newMessageId(): string {
-  return 'uuid:' + randomUUID().toUpperCase();
+  return 'uuid:' + upperUuid();
 }
 
 export function newActivityId(): string {
-  return randomUUID().toUpperCase();
+  return upperUuid();
 }
 
 /** A full response envelope around an already-serialised body. */

@@ -50,6 +50,7 @@ function invalidUri(uri: string): WsmanFault {
 
 /** Split selectors into __cimnamespace and the rest; duplicates are a fault. */
 export function splitSelectors(selectors: readonly Selector[]): { cimNamespace?: string; keys: Selector[] } {
+  if (selectors.length === 0) return { keys: [] };
   const seen = new Set<string>();
   let cimNamespace: string | undefined;
   const keys: Selector[] = [];
@@ -79,23 +80,50 @@ function requireClass(schema: SchemaRegistry, ns: string, name: string): CimClas
   return cls;
 }
 
+/**
+ * WMI-form URIs already resolved, per schema: the same few URIs arrive on every request, and
+ * resolving one (lower-casing, namespace normalisation, class lookup) costs more than looking it
+ * up. Only URIs that resolved are kept; schemas never change once loaded. Bounded: emptied when full.
+ */
+const WMI_CACHE_SIZE = 1024;
+const wmiResolved = new WeakMap<SchemaRegistry, Map<string, Resource>>();
+
 /** Resolve a request's ResourceURI and SelectorSet. Throws WsmanFault or CimError. */
 export function resolveResource(uri: string | undefined, selectors: readonly Selector[], schema: SchemaRegistry): ResolvedResource {
   if (!uri) throw invalidUri('');
   const { cimNamespace, keys } = splitSelectors(selectors);
+  let cache = wmiResolved.get(schema);
+  const hit = cache?.get(uri);
+  if (hit && hit.kind !== 'config' && hit.kind !== 'cimxml') {
+    if (cimNamespace !== undefined && lower(cimNamespace) !== lower(hit.namespace)) throw new WsmanFault('DifferentCimSelector');
+    return { resource: hit, keySelectors: keys };
+  }
   const lc = lower(uri);
 
   if (lc.startsWith(WMI_LC)) {
-    const path = uri.slice(WMI_URI_PREFIX.length);
-    const slash = path.lastIndexOf('/');
-    if (slash <= 0) throw invalidUri(uri);
-    const ns = requireNamespace(schema, normaliseNamespace(path.slice(0, slash)));
-    if (cimNamespace !== undefined && lower(cimNamespace) !== lower(ns)) throw new WsmanFault('DifferentCimSelector');
-    const className = path.slice(slash + 1);
-    if (className === '*') return { resource: { kind: 'all', form: 'wmi', namespace: ns }, keySelectors: keys };
-    if (!className) throw invalidUri(uri);
-    return { resource: { kind: 'class', form: 'wmi', namespace: ns, cls: requireClass(schema, ns, className) }, keySelectors: keys };
+    const resource = resolveWmi(uri, cimNamespace, schema);
+    if (!cache) wmiResolved.set(schema, (cache = new Map()));
+    if (cache.size >= WMI_CACHE_SIZE) cache.clear();
+    cache.set(uri, resource);
+    return { resource, keySelectors: keys };
   }
+  return resolveOther(uri, lc, cimNamespace, keys, schema);
+}
+
+/** A WMI-form URI: `…/wsman/1/wmi/<namespace>/<Class or *>`. */
+function resolveWmi(uri: string, cimNamespace: string | undefined, schema: SchemaRegistry): Resource {
+  const path = uri.slice(WMI_URI_PREFIX.length);
+  const slash = path.lastIndexOf('/');
+  if (slash <= 0) throw invalidUri(uri);
+  const ns = requireNamespace(schema, normaliseNamespace(path.slice(0, slash)));
+  if (cimNamespace !== undefined && lower(cimNamespace) !== lower(ns)) throw new WsmanFault('DifferentCimSelector');
+  const className = path.slice(slash + 1);
+  if (className === '*') return { kind: 'all', form: 'wmi', namespace: ns };
+  if (!className) throw invalidUri(uri);
+  return { kind: 'class', form: 'wmi', namespace: ns, cls: requireClass(schema, ns, className) };
+}
+
+function resolveOther(uri: string, lc: string, cimNamespace: string | undefined, keys: Selector[], schema: SchemaRegistry): ResolvedResource {
   if (lc === DMTF_ALL_LC) {
     const ns = requireNamespace(schema, cimNamespace ?? DMTF_DEFAULT_NAMESPACE);
     return { resource: { kind: 'all', form: 'dmtf', namespace: ns }, keySelectors: keys };

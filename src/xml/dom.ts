@@ -10,6 +10,7 @@
  * are bounded so hostile input costs bounded memory.
  */
 import { SaxesParser, type SaxesTagNS } from 'saxes';
+import { fastParseXml } from './fast-parse.js';
 
 export interface XmlAttr {
   readonly ns: string;
@@ -69,39 +70,62 @@ export interface XmlParseOptions {
 
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 
+/**
+ * What parsing has cost so far in this process (work counters for tests and the bench): documents
+ * read by the fast path, documents read by saxes, and saxes parsers created (they are reused).
+ */
+export const xmlParseStats = { fast: 0, saxes: 0, saxesParsersCreated: 0 };
+
 /** Parse a whole document into its root element. Throws {@link XmlParseError}. */
 export function parseXml(text: string, options: XmlParseOptions = {}): XmlElement {
-  const limits = { ...DEFAULT_XML_LIMITS, ...options.limits };
-  const fallback = options.fallbackPrefixes;
+  const limits = options.limits ? { ...DEFAULT_XML_LIMITS, ...options.limits } : DEFAULT_XML_LIMITS;
+  const fast = fastParseXml(text, limits, options.fallbackPrefixes);
+  if (fast) {
+    xmlParseStats.fast++;
+    return fast;
+  }
+  return parseXmlWithSaxes(text, options);
+}
+
+/** The state one saxes parse builds; the reused parsers' handlers work on the current one. */
+interface SaxesRun {
+  limits: XmlParseLimits;
+  stack: XmlElement[];
+  root: XmlElement | undefined;
+  count: number;
+  failure: XmlParseError | undefined;
+}
+
+let run: SaxesRun | undefined;
+
+function fail(r: SaxesRun, e: XmlParseError): never {
+  if (!r.failure) r.failure = e;
+  throw e;
+}
+
+function newSaxesParser(fallback: Readonly<Record<string, string>> | undefined): SaxesParser {
+  xmlParseStats.saxesParsersCreated++;
   const parser = new SaxesParser({
     xmlns: true,
     position: false,
     resolvePrefix: fallback ? (p: string) => fallback[p] : undefined,
   });
-  const stack: XmlElement[] = [];
-  let root: XmlElement | undefined;
-  let count = 0;
-  let failure: XmlParseError | undefined;
-
-  const fail = (e: XmlParseError) => {
-    if (!failure) failure = e;
-    throw e;
-  };
-
-  parser.on('doctype', () => fail(new XmlParseError('doctype', 'DTDs are not allowed.')));
-  parser.on('error', (err: Error) => fail(new XmlParseError('syntax', err.message)));
+  parser.on('doctype', () => fail(run!, new XmlParseError('doctype', 'DTDs are not allowed.')));
+  parser.on('error', (err: Error) => fail(run!, new XmlParseError('syntax', err.message)));
   parser.on('opentag', (tag: SaxesTagNS) => {
-    if (++count > limits.maxElements) fail(new XmlParseError('limit', 'Too many elements.'));
-    if (stack.length >= limits.maxDepth) fail(new XmlParseError('limit', 'Elements are nested too deeply.'));
-    if (tag.name.length > limits.maxNameLength) fail(new XmlParseError('limit', 'An element name is too long.'));
+    const r = run!;
+    const { limits, stack } = r;
+    if (++r.count > limits.maxElements) fail(r, new XmlParseError('limit', 'Too many elements.'));
+    if (stack.length >= limits.maxDepth) fail(r, new XmlParseError('limit', 'Elements are nested too deeply.'));
+    if (tag.name.length > limits.maxNameLength) fail(r, new XmlParseError('limit', 'An element name is too long.'));
     const attrs: XmlAttr[] = [];
     const parentScope = stack.length ? stack[stack.length - 1].scope : undefined;
     let scope: Record<string, string> | undefined;
     let n = 0;
     for (const key in tag.attributes) {
-      if (++n > limits.maxAttributes) fail(new XmlParseError('limit', 'Too many attributes.'));
+      if (++n > limits.maxAttributes) fail(r, new XmlParseError('limit', 'Too many attributes.'));
       const a = tag.attributes[key];
-      if (a.name.length > limits.maxNameLength) fail(new XmlParseError('limit', 'An attribute name is too long.'));
+      if (a.name.length > limits.maxNameLength) fail(r, new XmlParseError('limit', 'An attribute name is too long.'));
       if (a.prefix === 'xmlns' || a.name === 'xmlns') {
         scope ??= { ...parentScope };
         scope[a.prefix === 'xmlns' ? a.local : ''] = a.value;
@@ -119,29 +143,67 @@ export function parseXml(text: string, options: XmlParseOptions = {}): XmlElemen
       scope: scope ?? parentScope ?? {},
     };
     if (stack.length) stack[stack.length - 1].children.push(el);
-    else if (root) fail(new XmlParseError('syntax', 'More than one root element.'));
-    else root = el;
+    else if (r.root) fail(r, new XmlParseError('syntax', 'More than one root element.'));
+    else r.root = el;
     stack.push(el);
   });
   parser.on('closetag', () => {
-    stack.pop();
+    run!.stack.pop();
   });
   parser.on('text', (t: string) => {
+    const { stack } = run!;
     if (stack.length) stack[stack.length - 1].children.push({ kind: 'text', text: t, cdata: false });
   });
   parser.on('cdata', (t: string) => {
+    const { stack } = run!;
     if (stack.length) stack[stack.length - 1].children.push({ kind: 'text', text: t, cdata: true });
   });
+  return parser;
+}
 
+/** Reused saxes parsers, one per fallback-prefix table (a parser resets itself when it closes). */
+const saxesByFallback = new WeakMap<object, SaxesParser>();
+let saxesPlain: SaxesParser | undefined;
+
+/**
+ * Parse with saxes only (the reference path; {@link parseXml} uses it for whatever the fast path
+ * does not take). Throws {@link XmlParseError}.
+ */
+export function parseXmlWithSaxes(text: string, options: XmlParseOptions = {}): XmlElement {
+  xmlParseStats.saxes++;
+  const limits = options.limits ? { ...DEFAULT_XML_LIMITS, ...options.limits } : DEFAULT_XML_LIMITS;
+  const fallback = options.fallbackPrefixes;
+  let parser = fallback ? saxesByFallback.get(fallback) : saxesPlain;
+  // a parser is in use only during this synchronous call; nested use (none today) gets its own
+  const reusable = run === undefined;
+  if (!parser || !reusable) parser = newSaxesParser(fallback);
+  const r: SaxesRun = { limits, stack: [], root: undefined, count: 0, failure: undefined };
+  const outer = run;
+  run = r;
+  let clean = false;
   try {
     parser.write(text).close();
+    clean = true;
   } catch (e) {
-    if (failure) throw failure;
+    if (r.failure) throw r.failure;
     throw new XmlParseError('syntax', e instanceof Error ? e.message : String(e));
+  } finally {
+    run = outer;
+    // a parser that threw mid-document is left in that state: drop it rather than reuse it
+    if (reusable) {
+      if (clean) {
+        if (fallback) saxesByFallback.set(fallback, parser);
+        else saxesPlain = parser;
+      } else if (fallback) {
+        saxesByFallback.delete(fallback);
+      } else {
+        saxesPlain = undefined;
+      }
+    }
   }
-  if (failure) throw failure;
-  if (!root) throw new XmlParseError('syntax', 'The document has no root element.');
-  return root;
+  if (r.failure) throw r.failure;
+  if (!r.root) throw new XmlParseError('syntax', 'The document has no root element.');
+  return r.root;
 }
 
 // ---- navigation helpers -----------------------------------------------------------------------

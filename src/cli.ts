@@ -64,6 +64,8 @@ interface ServeOptions {
   controlToken?: string;
   traceFile?: string;
   faultSeed?: number;
+  state?: string;
+  shutdownTimeout: number;
 }
 
 interface CaptureOptions {
@@ -102,6 +104,8 @@ export function buildProgram(out: (line: string) => void = (l) => process.stdout
     .option('--control-token <token>', 'bearer token for the control API (generated and printed when the control address is not loopback)')
     .option('--trace-file <file>', 'append every envelope, decrypted, to this file (for debugging a client; contains everything the client sent)')
     .option('--fault-seed <n>', 'seed for fault rules with a probability (same seed, same draws)', intOption('fault seed', 0, 2 ** 32 - 1))
+    .option('--state <file>', 'keep the fabric (hosts, VMs, settings, jobs) in this SQLite file across restarts; a new file is seeded from the world, an existing one is resumed')
+    .option('--shutdown-timeout <ms>', 'on SIGTERM/SIGINT: how long requests in flight may take to finish', intOption('shutdown timeout', 0, 600_000), 5000)
     .action(async (opts: ServeOptions) => {
       const world = loadWorld(opts.world);
       const clock = new FabricClock({ scale: opts.timeScale, mode: opts.clock });
@@ -118,7 +122,14 @@ export function buildProgram(out: (line: string) => void = (l) => process.stdout
         world, portBase: opts.portBase, bind: opts.bind, clock, https: opts.https,
         controlPort, controlBind: opts.controlBind, controlToken: opts.controlToken,
         logger, traceFile: opts.traceFile, faultSeed: opts.faultSeed,
+        state: opts.state, shutdownTimeoutMs: opts.shutdownTimeout,
       });
+      if (emu.recovered) {
+        const r = emu.recovered;
+        logger.warn({ state: opts.state, cleanShutdown: r.clean, interruptedJobs: r.jobsEnded.length }, r.clean
+          ? 'resumed the fabric from the state file'
+          : 'resumed the fabric from the state file after an unclean stop; interrupted jobs ended in Exception');
+      }
       for (const h of emu.hosts) out(`${h.name} ${h.http.url}${h.https ? ' ' + h.https.url : ''}`);
       if (emu.control.url) {
         const shown = emu.control.token && !isLoopback(opts.controlBind) ? ` token ${emu.control.token}` : '';
@@ -126,14 +137,18 @@ export function buildProgram(out: (line: string) => void = (l) => process.stdout
       }
       out(`vmms-emu ready: world ${world.name ?? '(unnamed)'}, ${emu.hosts.length} host(s)`);
       logger.info({ hosts: emu.hosts.map((h) => h.name), control: emu.control.url, faultSeed: emu.faults.seed }, 'ready');
+      let stopping = false;
       const stop = () => {
+        // a second signal while draining ends it at once (the state file is consistent either way)
+        if (stopping) process.exit(EXIT.failure);
+        stopping = true;
         emu.close().then(
           () => logger.flush(() => process.exit(EXIT.ok)),
           () => process.exit(EXIT.failure),
         );
       };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
     });
 
   const worldCmd = program.command('world').description('world files');

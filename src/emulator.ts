@@ -14,7 +14,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import { parseEmbeddedInstance, writeEmbeddedInstance } from './cim/cimxml/index.js';
 import { ObjectManager } from './cim/object-manager.js';
@@ -27,6 +28,8 @@ import { EmulatorMetrics } from './control/metrics.js';
 import { logRequest, recordOf, Ring, TraceWriter, type RequestLogger, type RequestRecord } from './control/request-log.js';
 import { FabricClock } from './fabric/clock.js';
 import { Fabric } from './fabric/fabric.js';
+import { resolveLimits, type Limits } from './fabric/limits.js';
+import { FabricStore, type SavedState } from './fabric/store/sqlite-store.js';
 import { parseWorld } from './fabric/world-file.js';
 import type { HostSpec, WorldSpec } from './fabric/world.js';
 import { createHypervFabric } from './providers/hyperv/index.js';
@@ -35,9 +38,9 @@ import { ConnectionGuard, type ConnectionLimitOptions } from './server/connectio
 import { listen, type Listener, type RequestListener } from './server/listen.js';
 import { ensureCertificates, type CertificateSet } from './server/tls/certs.js';
 import { UserStore } from './server/users.js';
-import { createWsmanHandler, type AuthScheme, type RequestEvent } from './server/wsman-handler.js';
+import { createWsmanHandler, SERVER_HEADER, type AuthScheme, type RequestEvent } from './server/wsman-handler.js';
 import { createWsmanHost } from './server/wsman-host.js';
-import { WINDOWS_LIMITS, type ServiceConfig, type WsmanHost } from './wsman/host.js';
+import type { ServiceConfig, WsmanHost, WsmanLimits } from './wsman/host.js';
 
 /** What a fabric implementation gives the assembly. */
 export interface FabricBackend {
@@ -95,6 +98,14 @@ export interface EmulatorOptions {
   faultSeed?: number;
   /** requests and injections kept for the dashboard and GET /api/requests (default 200) */
   recentRequests?: number;
+  /**
+   * SQLite file holding the fabric state across restarts (`--state FILE`). A new file is seeded
+   * from `world`; an existing one is resumed (its world wins over `world`), and whatever a crash
+   * interrupted is ended as docs/robustness.md describes. Absent: the state lives in memory only.
+   */
+  state?: string;
+  /** close(): how long in-flight requests may take to finish before they are cut off (default 5000 ms) */
+  shutdownTimeoutMs?: number;
 }
 
 export interface EmulatorHost {
@@ -128,6 +139,8 @@ export interface EmulatorControl {
   recentRequests(limit?: number): RequestRecord[];
   /** Latest injected faults, oldest first. */
   recentInjections(limit?: number): InjectionEvent[];
+  /** Write pending fabric changes to the state file now (they are written after every step anyway; no-op without one). */
+  flush?(): void;
 }
 
 export interface Emulator {
@@ -141,16 +154,29 @@ export interface Emulator {
   readonly faults: FaultInjector;
   readonly metrics: EmulatorMetrics;
   readonly control: EmulatorControl;
+  /** what the start found in the state file: whether the last run closed it, and the jobs it ended (undefined without `state`, or for a new file) */
+  readonly recovered?: { readonly clean: boolean; readonly jobsEnded: readonly string[] };
   close(): Promise<void>;
 }
 
-export function serviceConfigOf(spec: HostSpec): ServiceConfig {
+export function serviceConfigOf(spec: HostSpec, limits: Pick<Limits, 'maxConnections'> = resolveLimits(undefined)): ServiceConfig {
   const l = spec.listener ?? {};
   return {
     // Windows defaults: AllowUnencrypted false, Basic on, Negotiate on, Certificate off
     allowUnencrypted: l.allowUnencrypted ?? false,
-    maxConnections: 300,
+    maxConnections: limits.maxConnections,
     auth: { basic: l.basic ?? true, negotiate: l.negotiate ?? true, certificate: l.certificate ?? false },
+  };
+}
+
+/** The WS-Man limits of a world's `limits:` (src/fabric/limits.ts). */
+export function wsmanLimitsOf(l: Limits): WsmanLimits {
+  return {
+    maxEnvelopeSize: l.maxEnvelopeSizeKb * 1024,
+    maxTimeoutMs: l.maxTimeoutMs,
+    maxBatchItems: l.maxBatchItems,
+    enumerationTimeoutMs: l.enumerationTimeoutMs,
+    maxContextsPerUser: l.maxConcurrentOperationsPerUser,
   };
 }
 
@@ -215,7 +241,14 @@ class EmulatorImpl implements Emulator {
   private readonly useHttps: boolean;
   private readonly certDir: string;
   private readonly schema = loadSchemaRegistry();
-  private readonly initialWorld: WorldSpec;
+  private initialWorld: WorldSpec;
+  private limits: Limits;
+  private readonly store: FabricStore | undefined;
+  private saved: SavedState | undefined;
+  /** requests being answered (for a graceful close), and when each began */
+  private readonly inFlight = new Map<ServerResponse, { req: IncomingMessage; started: number }>();
+  private draining = false;
+  private sweeper: NodeJS.Timeout | undefined;
   private currentWorld: WorldSpec;
   private currentFabric!: FabricBackend;
   private currentUsers!: UserStore;
@@ -234,6 +267,20 @@ class EmulatorImpl implements Emulator {
     this.opts = opts;
     this.initialWorld = structuredClone(opts.world);
     this.currentWorld = structuredClone(opts.world);
+    if (opts.state) {
+      this.store = FabricStore.open(opts.state);
+      try {
+        this.saved = this.store.load();
+      } catch (e) {
+        this.store.close();
+        throw e;
+      }
+      if (this.saved) {
+        this.currentWorld = this.saved.world;
+        this.initialWorld = this.saved.initialWorld;
+      }
+    }
+    this.limits = resolveLimits(this.currentWorld.limits);
     this.factory = opts.fabric ?? createHypervFabric;
     this.embedded = opts.embedded ?? CIMXML_CODEC;
     this.bind = opts.bind ?? '127.0.0.1';
@@ -279,6 +326,7 @@ class EmulatorImpl implements Emulator {
       snapshot: () => this.snapshot(),
       recentRequests: (n) => this.requests.latest(n),
       recentInjections: (n) => this.injections.latest(n),
+      flush: () => this.store?.flush(),
     };
   }
 
@@ -303,11 +351,19 @@ class EmulatorImpl implements Emulator {
   async start(): Promise<void> {
     const world = this.currentWorld;
     this.installFabric(world);
+    if (this.store) {
+      const f = this.currentFabric;
+      const saved = this.saved;
+      if (saved && f instanceof Fabric) this.resume(f, saved);
+      else if (f instanceof Fabric) this.store.replaceAll(f, world, this.initialWorld);
+      this.saved = undefined;
+    }
     this.certs = this.ensureCerts(world.hosts);
     for (let i = 0; i < world.hosts.length; i++) await this.openHost(world.hosts[i], i);
     this.refreshViews();
     for (const r of world.faults ?? []) this.faults.add(r);
     this.faults.evaluateHosts();
+    this.startSweeper();
     if (this.opts.controlPort !== undefined) {
       const { startControlServer } = await import('./control/server.js');
       const bind = this.opts.controlBind ?? '127.0.0.1';
@@ -316,6 +372,28 @@ class EmulatorImpl implements Emulator {
       this.controlServer = await startControlServer(this, { port: this.opts.controlPort, bind, token });
     }
   }
+
+  /**
+   * Carry on from a state file: fabric time never goes back, the records come back as they were
+   * saved, and what the stop interrupted is ended (Fabric.recoverInterrupted). Reachability set by
+   * fault rules is not kept: the world's rules decide it again.
+   */
+  private resume(f: Fabric, saved: SavedState): void {
+    const behind = saved.time - this.clock.now();
+    if (behind > 0) this.clock.advance(behind);
+    f.importRecords(saved.hosts, saved.vms, saved.jobs);
+    for (const spec of this.currentWorld.hosts) {
+      const h = f.host(spec.name);
+      if (h) h.reachability = spec.unreachable ? 'refused' : 'reachable';
+    }
+    this.store!.attach(f, () => this.currentWorld);
+    const ended = f.recoverInterrupted(saved.time);
+    this.store!.flush();
+    this.recovered = { clean: saved.clean, jobsEnded: ended };
+  }
+
+  /** What the start found in the state file (undefined without one, or for a new one). */
+  recovered: { clean: boolean; jobsEnded: string[] } | undefined;
 
   private installFabric(world: WorldSpec): void {
     this.unsubscribeFabric?.();
@@ -327,6 +405,7 @@ class EmulatorImpl implements Emulator {
     if (f instanceof Fabric) {
       this.faults.attachMigrationHook(f.faults);
       this.unsubscribeFabric = f.events.onAny((name, event) => this.bus.emit('fabric', { name, event }));
+      this.store?.attach(f, () => this.currentWorld);
     } else {
       this.faults.attachMigrationHook(undefined);
       this.unsubscribeFabric = undefined;
@@ -349,8 +428,8 @@ class EmulatorImpl implements Emulator {
       name: spec.name,
       fqdn: spec.fqdn ?? spec.name,
       om,
-      limits: WINDOWS_LIMITS,
-      serviceConfig: serviceConfigOf(spec),
+      limits: wsmanLimitsOf(this.limits),
+      serviceConfig: serviceConfigOf(spec, this.limits),
       osVersion: spec.osVersion ?? '10.0.20348',
       endpoints: () => this.endpoints,
       now: () => this.clock.now(),
@@ -361,7 +440,7 @@ class EmulatorImpl implements Emulator {
   }
 
   private buildHandler(spec: HostSpec, wsman: WsmanHost, scheme: 'http' | 'https', guard: ConnectionGuard): RequestListener {
-    const serviceConfig = serviceConfigOf(spec);
+    const serviceConfig = serviceConfigOf(spec, this.limits);
     const security = { scheme, allowUnencrypted: serviceConfig.allowUnencrypted, ...serviceConfig.auth };
     const extra = this.opts.authSchemes?.(spec) ?? [];
     const host = spec.name;
@@ -369,7 +448,7 @@ class EmulatorImpl implements Emulator {
       host: wsman,
       users: this.currentUsers,
       security,
-      maxBodyBytes: WINDOWS_LIMITS.maxEnvelopeSize,
+      maxBodyBytes: this.limits.maxEnvelopeSizeKb * 1024,
       schemes: [...createAuthSchemes({ security, targetName: spec.name, dnsComputer: spec.fqdn }), ...extra],
       guard,
       onRequest: (e) => {
@@ -382,20 +461,79 @@ class EmulatorImpl implements Emulator {
 
   /** The listener's request function: auth-failure counting, then fault injection, then the handler. */
   private listenerFor(rt: () => HostRuntime, scheme: 'http' | 'https', name: string): RequestListener {
+    const self = this;
     const wrapped = this.faults.wrap({
       host: name,
       handler: () => rt().handlers[scheme]!,
       users: () => this.currentUsers,
       wsman: () => rt().wsman,
-      maxBodyBytes: WINDOWS_LIMITS.maxEnvelopeSize,
+      get maxBodyBytes() {
+        return self.limits.maxEnvelopeSizeKb * 1024;
+      },
       report: (e, extra) => this.onRequest(recordOf(e, extra), e, name),
       trace: () => (this.trace ? (t) => this.trace?.write(t) : undefined),
     });
     return (req, res) => {
+      if (this.draining) {
+        // shutting down: what is in flight finishes, anything new is turned away (HTTP.sys answers
+        // 503 once the service behind a URL has gone)
+        req.resume();
+        res.writeHead(503, { Server: SERVER_HEADER, 'Content-Length': '0', Connection: 'close' });
+        res.end();
+        return;
+      }
+      const inFlight = this.inFlight;
+      inFlight.set(res, { req, started: performance.now() });
+      res.once('close', () => inFlight.delete(res));
       (res as TrackedResponse)[AUTH_FAILED] = this.authFailedFor(name);
       res.writeHead = trackedWriteHead;
       wrapped(req, res);
     };
+  }
+
+  /**
+   * One timer for the whole emulator: a request whose body has not arrived within
+   * limits.requestTimeoutMs gets 408 and its connection closes (Node's own request timeout is only
+   * checked every 30 s). Requests whose body has arrived are never cut off here.
+   */
+  private startSweeper(): void {
+    const every = Math.max(10, Math.min(1000, Math.floor(this.limits.requestTimeoutMs / 4)));
+    this.sweeper = setInterval(() => {
+      const limit = this.limits.requestTimeoutMs;
+      const now = performance.now();
+      for (const [res, { req, started }] of this.inFlight) {
+        if (req.complete || now - started < limit) continue;
+        this.inFlight.delete(res);
+        if (!res.headersSent) {
+          res.writeHead(408, { Server: SERVER_HEADER, 'Content-Length': '0', Connection: 'close' });
+          res.end();
+        }
+        req.socket.destroySoon?.();
+        setTimeout(() => req.socket.destroy(), 1000).unref();
+      }
+    }, every);
+    this.sweeper.unref();
+  }
+
+  /** The listener-level limits: connections, header, body and keep-alive timeouts, 100-continue. */
+  private applyServerLimits(server: HttpServer, expectContinue: boolean): void {
+    const l = this.limits;
+    server.maxConnections = l.maxConnections;
+    server.headersTimeout = l.headersTimeoutMs;
+    server.requestTimeout = l.requestTimeoutMs;
+    server.keepAliveTimeout = l.keepAliveTimeoutMs;
+    if (!expectContinue) return;
+    // Expect: 100-continue: a body that would be refused is refused before the client sends it
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > this.limits.maxEnvelopeSizeKb * 1024) {
+        res.writeHead(413, { Server: SERVER_HEADER, 'Content-Length': '0', Connection: 'close' });
+        res.end();
+        return;
+      }
+      res.writeContinue();
+      server.emit('request', req, res);
+    });
   }
 
   private readonly authFailedCallbacks = new Map<string, () => void>();
@@ -411,7 +549,7 @@ class EmulatorImpl implements Emulator {
 
   private async openHost(spec: HostSpec, slot: number, ports?: { http: number; https?: number }): Promise<HostRuntime> {
     const wsman = this.buildWsman(spec);
-    const httpGuard = new ConnectionGuard(this.opts.connectionLimits);
+    const httpGuard = new ConnectionGuard(this.guardLimits());
     const guards = [httpGuard];
     let rtRef: HostRuntime | undefined;
     const rt = () => rtRef!;
@@ -421,12 +559,13 @@ class EmulatorImpl implements Emulator {
     try {
       http = await listen(this.listenerFor(rt, 'http', spec.name), { bind: this.bind, port: ports?.http ?? this.slotPort(slot, 0, spec.ports?.http) });
       httpGuard.attach(http.server);
+      this.applyServerLimits(http.server, true);
       if (this.useHttps) {
         const cfg = serviceConfigOf(spec);
         const tls = spec.listener?.tlsCert && spec.listener.tlsKey
           ? { cert: readFileSync(spec.listener.tlsCert, 'utf8'), key: readFileSync(spec.listener.tlsKey, 'utf8') }
           : { cert: this.certs!.hosts[spec.name].certPem, key: this.certs!.hosts[spec.name].keyPem };
-        const httpsGuard = new ConnectionGuard(this.opts.connectionLimits);
+        const httpsGuard = new ConnectionGuard(this.guardLimits());
         guards.push(httpsGuard);
         handlers.https = this.buildHandler(spec, wsman, 'https', httpsGuard);
         https = await listen(this.listenerFor(rt, 'https', spec.name), {
@@ -435,6 +574,7 @@ class EmulatorImpl implements Emulator {
           tls: { ...tls, ca: this.certs?.ca.certPem, requestCert: cfg.auth.certificate },
         });
         httpsGuard.attach(https.server);
+        this.applyServerLimits(https.server, true);
       }
     } catch (e) {
       for (const g of guards) g.close();
@@ -450,6 +590,10 @@ class EmulatorImpl implements Emulator {
     this.runtimes.set(key(spec.name), runtime);
     this.endpoints.set(spec.name, http.url);
     return runtime;
+  }
+
+  private guardLimits(): ConnectionLimitOptions {
+    return this.opts.connectionLimits ?? { maxPending: this.limits.maxUnauthenticatedConnections, authenticationTimeoutMs: this.limits.authenticationTimeoutMs };
   }
 
   private viewOf(rt: HostRuntime): EmulatorHost {
@@ -558,6 +702,7 @@ class EmulatorImpl implements Emulator {
       throw new ControlError(409, `host ${spec.name} could not listen: ${(e as Error).message}`);
     }
     this.currentWorld = { ...this.currentWorld, hosts: [...this.currentWorld.hosts, spec] };
+    this.store?.markWorld();
     this.refreshViews();
     this.faults.evaluateHosts();
     this.bus.emit('hosts');
@@ -571,6 +716,7 @@ class EmulatorImpl implements Emulator {
     fabric.removeHost(rt.spec.name);
     await this.closeHost(rt);
     this.currentWorld = { ...this.currentWorld, hosts: this.currentWorld.hosts.filter((h) => key(h.name) !== key(name)) };
+    this.store?.markWorld();
     this.refreshViews();
     this.faults.evaluateHosts();
     this.bus.emit('hosts');
@@ -589,6 +735,7 @@ class EmulatorImpl implements Emulator {
     const faults = this.faults.toSpecs();
     if (faults.length) w.faults = faults;
     else delete w.faults;
+    if (this.currentWorld.limits) w.limits = { ...this.currentWorld.limits };
     return JSON.parse(JSON.stringify(w)) as WorldSpec;
   }
 
@@ -599,8 +746,12 @@ class EmulatorImpl implements Emulator {
     this.faults.resetHostState();
     const old = this.currentFabric;
     this.currentWorld = structuredClone(world);
+    this.limits = resolveLimits(world.limits);
     old.close?.();
     this.installFabric(world);
+    const fresh = this.currentFabric;
+    if (this.store && fresh instanceof Fabric) this.store.replaceAll(fresh, this.currentWorld);
+    for (const rt of this.runtimes.values()) for (const l of [rt.http, rt.https]) if (l) this.applyServerLimits(l.server, false);
     this.certs = this.ensureCerts(world.hosts);
     const names = world.hosts.map((h) => key(h.name));
     /** hosts whose listeners change: reopened on the same slot and ports */
@@ -652,16 +803,37 @@ class EmulatorImpl implements Emulator {
     this.bus.emit('hosts');
   }
 
+  /**
+   * Graceful: stop accepting connections, let the requests in flight finish (up to
+   * shutdownTimeoutMs; new requests on open connections meanwhile get 503), close the idle
+   * connections, then cut off whatever is left, stop every timer, and flush and release the state
+   * file. Requests held by a `hang` fault are dropped at once (the host was not answering anyway).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.draining = true;
     this.faults.close();
+    const servers = [...this.runtimes.values()].flatMap((rt) => (rt.listening ? [rt.http.server, rt.https?.server] : [])).filter((x): x is HttpServer => !!x);
+    for (const s of servers) {
+      s.close();
+      s.closeIdleConnections();
+    }
+    const deadline = performance.now() + (this.opts.shutdownTimeoutMs ?? 5000);
+    while (this.inFlight.size > 0 && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+      for (const s of servers) s.closeIdleConnections();
+    }
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
     await this.controlServer?.close();
     this.unsubscribeFabric?.();
     for (const rt of this.runtimes.values()) for (const g of rt.guards) g.close();
     await Promise.all([...this.runtimes.values()].flatMap((rt) => [rt.http.close(), rt.https?.close()]));
     this.runtimes.clear();
+    this.inFlight.clear();
     this.currentFabric?.close?.();
+    this.store?.close();
     this.clock.close();
     await this.trace?.close();
   }

@@ -23,6 +23,8 @@ export {
   type FabricFactory,
 } from './emulator.js';
 export { FabricClock, type ClockMode, type TimerHandle } from './fabric/clock.js';
+export { DEFAULT_LIMITS, resolveLimits, type Limits, type LimitsSpec } from './fabric/limits.js';
+export { FabricStore, StateFileError, type SavedState } from './fabric/store/sqlite-store.js';
 export { loadWorldFile, parseWorld, WorldFileError, parseFaultTime } from './fabric/world-file.js';
 export type * from './fabric/world.js';
 export { createHypervFabric, HypervFabric, Fabric } from './providers/hyperv/index.js';

@@ -105,6 +105,8 @@ function checkedDate(y: number, mo: number, d: number, h: number, mi: number, s:
   return ms;
 }
 
+const MAX_INTERVAL_SECONDS = 100_000_000n * 86400n;
+
 /** Parse any accepted datetime form: xs:dateTime, xs:duration, DMTF timestamp or interval. */
 export function parseDateTime(text: string, element?: string): CimDateTime {
   const t = text.trim();
@@ -131,6 +133,8 @@ export function parseDateTime(text: string, element?: string): CimDateTime {
       throw new CimValueError(`The value '${t}' is not a valid interval.`, element);
     }
     const secs = BigInt(d ?? 0) * 86400n + BigInt(h ?? 0) * 3600n + BigInt(mi ?? 0) * 60n + BigInt(s ?? 0);
+    // the DMTF interval form (ddddddddhhmmss.mmmmmm:000) holds at most 99 999 999 days
+    if (secs >= MAX_INTERVAL_SECONDS) throw new CimValueError(`The value '${t}' is not a valid interval.`, element);
     return interval(secs * 1_000_000n + BigInt(fractionToMicros(frac)));
   }
   m = DMTF_TIMESTAMP_RE.exec(t);

@@ -38,6 +38,7 @@ import type { RequestListener } from '../server/listen.js';
 import { UserStore, type UserAccount } from '../server/users.js';
 import { connectionState, SERVER_HEADER, type RequestEvent } from '../server/wsman-handler.js';
 import { charsetParam, decodeBody, encodeBody } from '../soap/charset.js';
+import { parseDurationMs } from '../soap/envelope.js';
 import { writeFault } from '../soap/fault-writer.js';
 import type { WsmanHost } from '../wsman/host.js';
 import { resolveFaultKind } from './fault-names.js';
@@ -150,6 +151,7 @@ const ACTION_RE = /<(?:[\w.-]+:)?Action\b[^>]*>\s*([^<\s]+)\s*</;
 const RESOURCE_URI_RE = /<(?:[\w.-]+:)?ResourceURI\b[^>]*>\s*([^<\s]+)\s*</;
 const MESSAGE_ID_RE = /<(?:[\w.-]+:)?MessageID\b[^>]*>\s*([^<\s]+)\s*</;
 const IDENTIFY_RE = /<(?:[\w.-]+:)?Identify\b/;
+const OPERATION_TIMEOUT_RE = /<(?:[\w.-]+:)?OperationTimeout\b[^>]*>\s*([^<\s]+)\s*</;
 
 function unescapeXml(s: string): string {
   return s.replace(/&(lt|gt|amp|quot|apos);/g, (_, e: string) => ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" })[e]!);
@@ -162,6 +164,8 @@ interface RequestFacts {
   className?: string;
   method?: string;
   messageId?: string;
+  /** OperationTimeout in ms, when the request gives a valid one */
+  operationTimeoutMs?: number;
 }
 
 /** Action, ResourceURI and MessageID by a cheap scan (the header comes before any EPR in the body). */
@@ -179,7 +183,15 @@ export function requestFacts(text: string): RequestFacts {
     className: classOfUri(uri),
     method: operation === 'Invoke' ? methodOf(a) : undefined,
     messageId: messageId ? unescapeXml(messageId) : undefined,
+    operationTimeoutMs: operationTimeoutOf(text),
   };
+}
+
+function operationTimeoutOf(text: string): number | undefined {
+  const m = OPERATION_TIMEOUT_RE.exec(text);
+  if (!m) return undefined;
+  const ms = parseDurationMs(m[1]);
+  return ms !== undefined && ms > 0 ? ms : undefined;
 }
 
 /**
@@ -734,30 +746,54 @@ export class FaultInjector {
         return;
       }
       if (e.kind === 'fault') {
-        const kind = resolveFaultKind(e.fault)!;
-        const wsman = ctx.wsman();
-        const fault = new WsmanFault(kind, e.reason ? { reason: e.reason } : {});
-        const { status, body: xml } = writeFault(fault, {
-          relatesTo: facts?.messageId,
-          machine: socket.localAddress?.replace(/^::ffff:/, '') ?? '',
-          hostName: wsman.fqdn,
-          classOf: (ns, name) => wsman.om.schema.getClass(ns, name),
-        });
-        const encoded = encodeBody(xml, charset);
-        let outBody = encoded.body;
-        let outType = encoded.contentType;
-        if (tap) {
-          const s = encryptBody(encoded.body, tap.real, { charset: (charsetParam(encoded.contentType) ?? 'utf-8').toUpperCase() });
-          outBody = s.body;
-          outType = s.contentType;
-        }
-        if (trace) trace({ host: ctx.host, direction: 'response', connection: cid, status, sealed, text: xml });
-        res.writeHead(status, { Server: SERVER_HEADER, 'Content-Type': outType, 'Content-Length': String(outBody.length) });
-        res.end(outBody);
-        report(status, kind);
+        answerFault(new WsmanFault(resolveFaultKind(e.fault)!, e.reason ? { reason: e.reason } : {}));
       }
     };
-    if (delay > 0) {
+    /** A catalogue fault in the shape the host would send, sealed when the request was. */
+    const answerFault = (fault: WsmanFault, onSent?: (status: number) => void) => {
+      const kind = fault.kind;
+      const wsman = ctx.wsman();
+      const { status, body: xml } = writeFault(fault, {
+        relatesTo: facts?.messageId,
+        machine: socket.localAddress?.replace(/^::ffff:/, '') ?? '',
+        hostName: wsman.fqdn,
+        classOf: (ns, name) => wsman.om.schema.getClass(ns, name),
+      });
+      const encoded = encodeBody(xml, charset);
+      let outBody = encoded.body;
+      let outType = encoded.contentType;
+      if (tap) {
+        const s = encryptBody(encoded.body, tap.real, { charset: (charsetParam(encoded.contentType) ?? 'utf-8').toUpperCase() });
+        outBody = s.body;
+        outType = s.contentType;
+      }
+      if (trace) trace({ host: ctx.host, direction: 'response', connection: cid, status, sealed, text: xml });
+      res.writeHead(status, { Server: SERVER_HEADER, 'Content-Type': outType, 'Content-Length': String(outBody.length) });
+      res.end(outBody);
+      if (onSent) onSent(status);
+      else reportTerminal(status, kind);
+    };
+    const reportTerminal = (status: number, faultKind?: string) => ctx.report(
+      {
+        host: ctx.host, user: account?.name, status, action: facts?.action, resourceUri: facts?.resourceUri, faultKind, sealed,
+        durationMs: performance.now() - started,
+      },
+      { injected: terminal!.effect.kind, rule: terminal!.id, operation: facts?.operation ?? '-' },
+    );
+    // latency beyond the request's OperationTimeout (capped by MaxTimeoutms): Windows gives up at
+    // the timeout and answers w:TimedOut; the request is not carried out
+    const timeoutMs = facts ? Math.min(facts.operationTimeoutMs ?? Infinity, ctx.wsman().limits.maxTimeoutMs) : Infinity;
+    if (delay > 0 && delay > timeoutMs) {
+      const t = setTimeout(() => {
+        if (res.destroyed || socket.destroyed) return;
+        if (tap) tap.queue = [];
+        answerFault(new WsmanFault('TimedOut'), (status) => ctx.report(
+          { host: ctx.host, user: account?.name, status, action: facts?.action, resourceUri: facts?.resourceUri, faultKind: 'TimedOut', sealed, durationMs: performance.now() - started },
+          { injected: 'latency', rule: latency[0]!.id, operation: facts?.operation ?? '-' },
+        ));
+      }, timeoutMs);
+      res.once('close', () => clearTimeout(t));
+    } else if (delay > 0) {
       const t = setTimeout(proceed, delay);
       res.once('close', () => clearTimeout(t));
     } else {

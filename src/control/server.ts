@@ -479,6 +479,17 @@ export function createControlApp(emu: Emulator, opts: { token?: string } = {}): 
     }
     next();
   });
+  // a change the API answers for is in the state file (--state) before the answer leaves
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const writeHead = res.writeHead;
+      res.writeHead = function (this: Response, ...args: unknown[]) {
+        emu.control.flush?.();
+        return (writeHead as (...a: unknown[]) => Response).apply(this, args);
+      } as typeof res.writeHead;
+    }
+    next();
+  });
   app.use(express.json({ limit: '8mb' }));
   app.use(express.text({ type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'], limit: '8mb' }));
   const router = express.Router();

@@ -19,6 +19,8 @@ export interface FabricEvents {
   'job-created': { job: string; host: string; type: JobType };
   'job-started': { job: string; host: string; type: JobType };
   'job-progress': { job: string; host: string; percent: number };
+  /** a job's own settings changed (DeleteOnCompletion, TimeBeforeRemoval) */
+  'job-changed': { job: string; host: string };
   'job-finished': { job: string; host: string; type: JobType; state: JobStateName; reason?: FailureReason };
   'job-removed': { job: string; host: string };
   'migration-queued': { job: string; vm: string; source: string; destination?: string; type: MigrationTypeName };
@@ -54,7 +56,7 @@ export class FabricEmitter {
   onAny(fn: <K extends FabricEventName>(name: K, e: FabricEvents[K]) => void): () => void {
     const names: FabricEventName[] = [
       'host-added', 'host-removed', 'host-changed', 'vm-added', 'vm-removed', 'vm-changed', 'vm-state', 'vm-moved',
-      'job-created', 'job-started', 'job-progress', 'job-finished', 'job-removed',
+      'job-created', 'job-started', 'job-progress', 'job-changed', 'job-finished', 'job-removed',
       'migration-queued', 'migration-started', 'migration-finished',
     ];
     const offs = names.map((n) => this.on(n, (e) => fn(n, e as never)));

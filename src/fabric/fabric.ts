@@ -15,6 +15,7 @@ import { FabricEmitter } from './events.js';
 import { errorOf, migrationFailure, simpleFailure, type CheckFailure } from './failures.js';
 import { MigrationFaults, type MigrationFaultEffect } from './faults.js';
 import { newGuid, stableGuid, stableMac } from './ids.js';
+import { resolveLimits } from './limits.js';
 import {
   FINISHED_JOB_STATES,
   MIGRATION_JOB_TYPES,
@@ -123,6 +124,8 @@ interface RunState {
   effects: MigrationFaultEffect[];
 }
 
+const EMPTY_VMS: ReadonlyMap<string, VmRecord> = new Map();
+
 function key(s: string): string {
   return s.toLowerCase();
 }
@@ -164,6 +167,17 @@ export class Fabric {
   private readonly liveMigrations = new Set<JobRecord>();
   /** host → job → MiB reserved for incoming resident VMs */
   private readonly reservations = new Map<string, Map<string, number>>();
+  /** host → finished jobs, oldest finish first (the `maxJobsKept` bound drops from the front) */
+  private readonly finishedOrder = new Map<string, Set<JobRecord>>();
+  /** finished jobs kept per host (limits.maxJobsKept) */
+  maxJobsKept: number;
+  /**
+   * When each VM record was placed in its host's map (a counter, not time). An iteration over a
+   * host's VMs skips records placed after it began, so a VM that leaves and comes back while an
+   * enumeration runs is not returned twice, and one that stays is returned once.
+   */
+  private readonly placedAt = new WeakMap<VmRecord, number>();
+  private placeSeq = 0;
   private pidSeq = 4000;
   private closed = false;
 
@@ -173,6 +187,7 @@ export class Fabric {
     this.bandwidthMbps = f.bandwidthMbps ?? DEFAULT_BANDWIDTH_MBPS;
     this.retentionMs = f.jobRetentionSeconds !== undefined ? f.jobRetentionSeconds * 1000 : DEFAULT_RETENTION_MS;
     this.timings = { ...DEFAULT_TIMINGS, ...(f.timings ?? {}) };
+    this.maxJobsKept = resolveLimits(world.limits).maxJobsKept;
     this.users = clone(world.users);
     this.worldMeta = { name: world.name, description: world.description };
     for (const h of world.hosts) this.addHost(h, { silent: true });
@@ -198,9 +213,25 @@ export class Fabric {
     return h;
   }
 
-  /** Realized VMs of a host, in insertion order. */
+  /**
+   * Realized VMs of a host, in insertion order. Lazy: a VM placed on the host after the iteration
+   * began (arrived, or came back) is not part of it.
+   */
   vms(host: string): IterableIterator<VmRecord> {
-    return (this.vmMaps.get(key(host)) ?? new Map<string, VmRecord>()).values();
+    const m = this.vmMaps.get(key(host));
+    return m ? this.placedBefore(m) : EMPTY_VMS.values();
+  }
+
+  private *placedBefore(m: Map<string, VmRecord>): Generator<VmRecord, undefined, undefined> {
+    const start = this.placeSeq;
+    for (const v of m.values()) if ((this.placedAt.get(v) ?? 0) <= start) yield v;
+    return undefined;
+  }
+
+  /** Put a VM record in a host's map (realized or planned). */
+  private place(map: Map<string, VmRecord>, v: VmRecord): void {
+    this.placedAt.set(v, ++this.placeSeq);
+    map.set(v.guid, v);
   }
 
   vmCount(host: string): number {
@@ -208,7 +239,8 @@ export class Fabric {
   }
 
   plannedVms(host: string): IterableIterator<VmRecord> {
-    return (this.plannedMaps.get(key(host)) ?? new Map<string, VmRecord>()).values();
+    const m = this.plannedMaps.get(key(host));
+    return m ? this.placedBefore(m) : EMPTY_VMS.values();
   }
 
   plannedCount(host: string): number {
@@ -372,6 +404,7 @@ export class Fabric {
     this.plannedMaps.delete(k);
     this.jobMaps.delete(k);
     this.jobCounts.delete(k);
+    this.finishedOrder.delete(k);
     this.reservations.delete(k);
     this.events.emit('host-removed', { host: h.name });
   }
@@ -455,7 +488,7 @@ export class Fabric {
   }
 
   private insertVm(v: VmRecord): void {
-    (v.planned ? this.plannedMaps : this.vmMaps).get(key(v.host))!.set(v.guid, v);
+    this.place((v.planned ? this.plannedMaps : this.vmMaps).get(key(v.host))!, v);
   }
 
   private nextPid(): number {
@@ -502,7 +535,7 @@ export class Fabric {
 
   private createJob(host: string, type: JobType, o: {
     user?: string; name: string; description: string; affected: string[]; owner: JobOwner; ownerVm?: string; cancellable?: boolean;
-    migration?: MigrationDetails; targetState?: VmPowerState;
+    migration?: MigrationDetails; targetState?: VmPowerState; fromState?: VmPowerState;
   }): JobRecord {
     const now = this.clock.now();
     const j: JobRecord = {
@@ -526,6 +559,7 @@ export class Fabric {
       ownerVm: o.ownerVm,
       migration: o.migration,
       targetState: o.targetState,
+      fromState: o.fromState,
     };
     this.jobMaps.get(key(host))!.set(j.id, j);
     this.countJob(j, 1);
@@ -642,8 +676,28 @@ export class Fabric {
         job: j.id, vm: m.vm, source: m.source, destination: m.destination, type: m.type, ok: j.state === 'completed', reason: j.failure?.reason,
       });
     }
+    this.noteFinished(j);
     this.scheduleRemoval(j);
+    this.enforceJobsKept(j.host);
     if (j.migration) this.pumpQueue();
+  }
+
+  private noteFinished(j: JobRecord): void {
+    const k = key(j.host);
+    let s = this.finishedOrder.get(k);
+    if (!s) this.finishedOrder.set(k, (s = new Set()));
+    s.add(j);
+  }
+
+  /** limits.maxJobsKept: the oldest finished jobs of a host go first. */
+  private enforceJobsKept(host: string): void {
+    const s = this.finishedOrder.get(key(host));
+    if (!s) return;
+    while (s.size > this.maxJobsKept) {
+      const oldest = s.values().next().value as JobRecord;
+      this.removeJob(oldest);
+      s.delete(oldest);
+    }
   }
 
   private scheduleRemoval(j: JobRecord): void {
@@ -665,6 +719,7 @@ export class Fabric {
     const t = this.removalTimers.get(j.id);
     if (t) this.clock.clearTimer(t);
     this.removalTimers.delete(j.id);
+    this.finishedOrder.get(key(j.host))?.delete(j);
     if (!this.jobMaps.get(key(j.host))?.delete(j.id)) return;
     this.countJob(j, -1);
     for (const g of j.affected) {
@@ -689,6 +744,7 @@ export class Fabric {
   setJobRetention(j: JobRecord, o: { deleteOnCompletion?: boolean; retentionMs?: number }): void {
     if (o.deleteOnCompletion !== undefined) j.deleteOnCompletion = o.deleteOnCompletion;
     if (o.retentionMs !== undefined) j.retentionMs = Math.max(0, o.retentionMs);
+    this.events.emit('job-changed', { job: j.id, host: j.host });
     if (FINISHED_JOB_STATES.has(j.state)) this.scheduleRemoval(j);
   }
 
@@ -1057,7 +1113,7 @@ export class Fabric {
     if (vm.processId) vm.processId = this.nextPid();
     if (j.type === 'move-vm-and-storage') this.applyPaths(vm, m);
     vm.configChangedAt = this.clock.now();
-    this.vmMaps.get(key(dest.name))!.set(vm.guid, vm);
+    this.place(this.vmMaps.get(key(dest.name))!, vm);
     this.reservations.get(key(dest.name))?.delete(j.id);
     m.createdPlanned = false;
     // ---- done: the VM is on exactly one host ----
@@ -1156,6 +1212,7 @@ export class Fabric {
     const p = plan;
     const j = this.createJob(v.host, p.type, {
       user, name: JOB_LABELS[p.type], description: `${JOB_LABELS[p.type]} '${v.name}'`, affected: [v.guid], owner: 'vm', ownerVm: v.guid, targetState: p.final,
+      fromState: v.state,
     });
     v.busyWith = j.id;
     const from = v.state;
@@ -1524,6 +1581,144 @@ export class Fabric {
     };
   }
 
+  // ------------------------------------------------------------------------ durable state --
+
+  /** Every record as it is (not copied): what src/fabric/store persists. */
+  *records(): Iterable<{ kind: 'host'; rec: HostRecord } | { kind: 'vm'; rec: VmRecord } | { kind: 'job'; rec: JobRecord }> {
+    for (const h of this.hostMap.values()) {
+      yield { kind: 'host', rec: h };
+      for (const v of this.vmMaps.get(key(h.name))!.values()) yield { kind: 'vm', rec: v };
+      for (const v of this.plannedMaps.get(key(h.name))!.values()) yield { kind: 'vm', rec: v };
+      for (const j of this.jobMaps.get(key(h.name))!.values()) yield { kind: 'job', rec: j };
+    }
+  }
+
+  /**
+   * Replace every host, VM and job with persisted records (a restart with `--state`). The records
+   * are taken as they are; {@link recoverInterrupted} then ends what the stop interrupted.
+   * Finished jobs get their removal timers again (TimeBeforeRemoval counts from their finish).
+   */
+  importRecords(hosts: readonly HostRecord[], vms: readonly VmRecord[], jobs: readonly JobRecord[]): void {
+    for (const t of this.removalTimers.values()) this.clock.clearTimer(t);
+    for (const r of this.running.values()) for (const t of r.timers) this.clock.clearTimer(t);
+    this.removalTimers.clear();
+    this.running.clear();
+    for (const m of [this.hostMap, this.vmMaps, this.plannedMaps, this.jobMaps, this.jobCounts, this.affectedIndex, this.reservations, this.finishedOrder]) m.clear();
+    this.queue = [];
+    this.liveMigrations.clear();
+    for (const h of hosts) {
+      const k = key(h.name);
+      this.hostMap.set(k, h);
+      this.vmMaps.set(k, new Map());
+      this.plannedMaps.set(k, new Map());
+      this.jobMaps.set(k, new Map());
+    }
+    let pid = 4000;
+    for (const v of vms) {
+      const map = (v.planned ? this.plannedMaps : this.vmMaps).get(key(v.host));
+      if (!map) continue;
+      this.place(map, v);
+      if (v.processId !== undefined && v.processId > pid) pid = v.processId;
+    }
+    this.pidSeq = pid;
+    const ordered = [...jobs].sort((a, b) => (a.finishedAt ?? Infinity) - (b.finishedAt ?? Infinity) || a.submittedAt - b.submittedAt);
+    for (const j of ordered) {
+      const m = this.jobMaps.get(key(j.host));
+      if (!m) continue;
+      m.set(j.id, j);
+      this.countJob(j, 1);
+      for (const g of j.affected) {
+        let s = this.affectedIndex.get(g);
+        if (!s) this.affectedIndex.set(g, (s = new Set()));
+        s.add(j.id);
+      }
+      if (FINISHED_JOB_STATES.has(j.state)) {
+        this.noteFinished(j);
+        this.scheduleRemoval(j);
+      } else if (j.migration) {
+        this.liveMigrations.add(j);
+        if (j.state === 'new') this.queue.push(j);
+      }
+    }
+    for (const h of hosts) this.enforceJobsKept(h.name);
+  }
+
+  /**
+   * What a restart finds after the emulator was killed (docs/robustness.md, "Crash semantics"):
+   * every job that had not finished ends in JobState 10 (Exception) with reason `interrupted`
+   * (ErrorCode Failed, one Msvm_Error "…stopped unexpectedly… (0x800706BE)") and PercentComplete
+   * as far as it had got at `lastTime`; what it was doing is undone as when a job fails — a
+   * migration that had not cut over leaves the VM on its source and removes the planned VM it
+   * created on the destination (a cut-over and its job's completion are one step, so a VM that moved
+   * has a completed job); a VM caught in a state change goes back to the state it started from.
+   * Finally nothing is left busy, migrating or in a transitional state without a running job.
+   * Returns the ids of the jobs it ended.
+   */
+  recoverInterrupted(lastTime: number): string[] {
+    const ended: string[] = [];
+    const live = [...this.hostMap.values()].flatMap((h) => [...this.jobMaps.get(key(h.name))!.values()]).filter((j) => !FINISHED_JOB_STATES.has(j.state));
+    live.sort((a, b) => a.submittedAt - b.submittedAt);
+    for (const j of live) {
+      // progress as of the stop, frozen
+      if (j.state === 'running' && j.timeline) {
+        let p = j.percent;
+        for (const ph of j.timeline) {
+          if (lastTime >= ph.until) p = ph.toPercent;
+          else if (lastTime >= ph.from) {
+            const span = ph.until - ph.from;
+            p = ph.fromPercent + (span > 0 ? ((lastTime - ph.from) / span) * (ph.toPercent - ph.fromPercent) : 0);
+            break;
+          } else break;
+        }
+        j.percent = Math.min(99, Math.max(j.percent, Math.floor(p)));
+      }
+      j.timeline = undefined;
+      if (j.owner === 'vm' && j.ownerVm) {
+        const v = this.vm(j.host, j.ownerVm);
+        if (v && v.busyWith === j.id && !isStable(v.state)) this.applyState(v, j.fromState && isStable(j.fromState) ? j.fromState : rollbackOf(v.state));
+      }
+      this.finishWithFailure(j, this.interruptedFailure(j), 'exception');
+      ended.push(j.id);
+    }
+    // nothing stays busy with a job that is not running, or half-way through a state change; a
+    // planned VM an unfinished migration was filling in goes with it
+    for (const h of this.hostMap.values()) {
+      for (const v of [...this.vmMaps.get(key(h.name))!.values(), ...this.plannedMaps.get(key(h.name))!.values()]) {
+        const j = v.busyWith ? this.findJob(v.busyWith) : undefined;
+        const running = j !== undefined && !FINISHED_JOB_STATES.has(j.state);
+        if (running || (!v.busyWith && !v.migrating && isStable(v.state))) continue;
+        if (v.planned && v.busyWith && (!j || (j.migration && j.state !== 'completed'))) {
+          this.plannedMaps.get(key(v.host))!.delete(v.guid);
+          this.events.emit('vm-removed', { vm: v.guid, host: v.host, planned: true });
+          continue;
+        }
+        v.busyWith = undefined;
+        v.migrating = false;
+        if (!isStable(v.state)) this.applyState(v, rollbackOf(v.state));
+        this.events.emit('vm-changed', { vm: v.guid, host: v.host });
+      }
+    }
+    return ended;
+  }
+
+  private interruptedFailure(j: JobRecord): FailureRecord {
+    const cause = 'The Virtual Machine Management service stopped unexpectedly while the operation was in progress: The remote procedure call failed. (0x800706BE)';
+    if (j.migration) {
+      const m = j.migration;
+      return migrationFailure(
+        [{ reason: 'interrupted', error: errorOf('interrupted', cause, ['0x800706BE'], { kind: 'vm', host: m.source, vm: m.vm }) }],
+        { guid: m.vm, name: m.vmName, host: m.source },
+        { where: 'source', host: m.source },
+        j.type.startsWith('check-') ? 'compatibility check' : 'migration',
+      );
+    }
+    const vm = j.affected[0];
+    return simpleFailure(
+      { reason: 'interrupted', error: errorOf('interrupted', cause, ['0x800706BE'], vm ? { kind: 'vm', host: j.host, vm } : undefined) },
+      `The operation '${j.name}' was interrupted.`,
+    );
+  }
+
   /** Every record, deep-copied (JSON-safe): hosts, VMs, planned VMs, jobs. */
   snapshot(): FabricSnapshot {
     const out: FabricSnapshot = { time: this.clock.now(), hosts: [], vms: [], planned: [], jobs: [] };
@@ -1608,6 +1803,20 @@ function isResident(s: VmPowerState): boolean {
 
 function isStable(s: VmPowerState): boolean {
   return s === 'running' || s === 'off' || s === 'saved' || s === 'paused';
+}
+
+/** The stable state a transitional state came from, when nothing better is known (a crash). */
+function rollbackOf(s: VmPowerState): VmPowerState {
+  switch (s) {
+    case 'starting': return 'off';
+    case 'resuming': return 'paused';
+    case 'stopping':
+    case 'saving':
+    case 'pausing':
+    case 'resetting':
+      return 'running';
+    default: return s;
+  }
 }
 
 /** Connection problems fail at the source; what the destination refuses fails there. */

@@ -23,7 +23,7 @@ export const ErrorType = {
 /** CIM_Error.ProbableCause (the values used here) */
 export const ProbableCause = {
   Unknown: 0, Other: 1, ConnectionEstablishmentError: 5, ConfigurationError: 8, OutOfMemory: 33,
-  ResourceAtCapacity: 44, UnderlyingResourceUnavailable: 57, VersionMismatch: 58, TransmissionError: 69,
+  ResourceAtCapacity: 44, SoftwareProgramAbnormallyTerminated: 48, UnderlyingResourceUnavailable: 57, VersionMismatch: 58, TransmissionError: 69,
   ElementMissing: 73, IdentifierDuplication: 79, Timeout: 111, AuthenticationFailure: 117, ProceduralError: 127,
 } as const;
 
@@ -75,6 +75,7 @@ export const FAILURES: Readonly<Record<FailureReason, FailureFacts>> = {
   'planned-vm-not-found': { phase: 'job', summary: 'DestinationPlannedVirtualSystemId names no planned VM on the destination', messageId: '21025', errorType: ErrorType.Software, probableCause: ProbableCause.ElementMissing, severity: Severity.Major, cimStatusCode: CIM_ERR_NOT_FOUND },
   injected: { phase: 'job', summary: 'a fault-injection rule failed the job at a chosen percentage', messageId: '21026', errorType: ErrorType.Communications, probableCause: ProbableCause.TransmissionError, severity: Severity.Major, cimStatusCode: CIM_ERR_FAILED },
   cancelled: { phase: 'job', summary: 'the client cancelled the job (RequestStateChange 4 or 5)', messageId: '21027', errorType: ErrorType.Other, probableCause: ProbableCause.Other, severity: Severity.Information, cimStatusCode: CIM_ERR_FAILED },
+  interrupted: { phase: 'job', summary: 'the emulator stopped while the job ran (a crash with --state); the job is failed at the next start', messageId: '21028', errorType: ErrorType.Software, probableCause: ProbableCause.SoftwareProgramAbnormallyTerminated, severity: Severity.Major, cimStatusCode: CIM_ERR_FAILED },
 };
 
 /** MessageID of the first error of a failed migration job ("… failed at migration source …"). */

@@ -238,7 +238,9 @@ export type FailureReason =
   | 'switch-missing'
   | 'planned-vm-not-found'
   | 'injected'
-  | 'cancelled';
+  | 'cancelled'
+  // the emulator stopped (killed) while the job ran; found at the next start (docs/robustness.md)
+  | 'interrupted';
 
 export interface FailureRecord {
   reason: FailureReason;
@@ -318,4 +320,6 @@ export interface JobRecord {
   migration?: MigrationDetails;
   /** the requested transition of a state-change job */
   targetState?: VmPowerState;
+  /** the stable state a state-change job started from (what a crash rolls the VM back to) */
+  fromState?: VmPowerState;
 }

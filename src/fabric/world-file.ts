@@ -8,6 +8,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { FaultEffectKind, FaultRuleSpec, WorldSpec } from './world.js';
 import { WORLD_SCHEMA } from './world-schema.js';
+import { DEFAULT_LIMITS } from './limits.js';
 import { supportedVersions, supportsVersion } from './versions.js';
 
 export class WorldFileError extends Error {
@@ -140,6 +141,10 @@ function consistencyProblems(w: WorldSpec): Array<[Path, string]> {
       });
     });
   });
+  const l = w.limits;
+  if (l?.headersTimeoutMs !== undefined && l.headersTimeoutMs > (l.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs)) {
+    out.push([['limits', 'headersTimeoutMs'], 'headersTimeoutMs must not exceed requestTimeoutMs']);
+  }
   const ruleIds = new Set<string>();
   w.faults?.forEach((r, i) => {
     if (r.id !== undefined) {

@@ -5,6 +5,7 @@
 
 import { FAULTS } from '../faults/catalogue.js';
 import type { FabricTimings } from './fabric.js';
+import { LIMIT_MINIMUMS, LIMIT_NAMES } from './limits.js';
 import { FAULT_OPERATIONS } from './world.js';
 
 const str = { type: 'string', minLength: 1 } as const;
@@ -232,5 +233,10 @@ export const WORLD_SCHEMA = {
     },
     hosts: { type: 'array', minItems: 1, items: host },
     faults: { type: 'array', items: faultRule },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(LIMIT_NAMES.map((n) => [n, { type: 'integer', minimum: LIMIT_MINIMUMS[n], maximum: 2 ** 31 - 1 }])),
+    },
   },
 } as const;

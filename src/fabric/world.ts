@@ -3,6 +3,9 @@
  * These are the declarations only; src/fabric/fabric.ts holds the live state built from them.
  */
 import type { FabricTimings } from './fabric.js';
+import type { LimitsSpec } from './limits.js';
+
+export type { LimitsSpec } from './limits.js';
 
 export type Profile = 'hyperv' | 'hyperv-strict' | 'dmtf';
 export type VmState = 'running' | 'off' | 'saved' | 'paused';
@@ -216,4 +219,6 @@ export interface WorldSpec {
   hosts: HostSpec[];
   /** fault-injection rules in force from the start */
   faults?: FaultRuleSpec[];
+  /** resource bounds (src/fabric/limits.ts; Windows defaults where Windows has the setting) */
+  limits?: LimitsSpec;
 }

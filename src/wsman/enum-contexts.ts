@@ -36,6 +36,7 @@ export interface ContextStoreOptions {
 export class EnumerationContexts {
   private readonly byId = new Map<string, EnumerationContext>();
   private readonly perUser = new Map<string, number>();
+  private nextSweep = -Infinity;
 
   constructor(private readonly opts: ContextStoreOptions) {}
 
@@ -55,6 +56,13 @@ export class EnumerationContexts {
   }
 
   open(user: string, cursor: EnumerationCursor, lifetimeMs: number): EnumerationContext {
+    // abandoned contexts go when they expire, not only when their user hits the quota: memory
+    // stays proportional to the contexts in use (a sweep at most once a fabric second)
+    const now = this.opts.now();
+    if (now >= this.nextSweep) {
+      this.nextSweep = now + 1000;
+      this.sweep();
+    }
     const ctx: EnumerationContext = {
       id: 'uuid:' + randomUUID().toUpperCase(),
       user,

@@ -112,8 +112,12 @@ interface PageSource {
  * Take up to one page. Returns the items' XML and whether the enumeration is exhausted. A full
  * page looks one item ahead (without rendering it), so the page that holds the last items also
  * carries EndOfSequence, as Windows answers, instead of a further empty Pull.
+ *
+ * `deadline` (performance.now() ms) is when the request's time is up (OperationTimeout, or a
+ * Pull's MaxTime): the page ends there with what it has, and more is left to Pull. A Pull that
+ * could not take a single item in time answers w:TimedOut (DSP0226 §8.4) and keeps its context.
  */
-function fillPage(ctx: PageSource, maxElements: number, budgetChars: number): { items: string; count: number; done: boolean } {
+function fillPage(ctx: PageSource, maxElements: number, budgetChars: number, deadline = Infinity, pull = false): { items: string; count: number; done: boolean } {
   let items = '';
   let count = 0;
   let size = 0;
@@ -131,6 +135,10 @@ function fillPage(ctx: PageSource, maxElements: number, budgetChars: number): { 
     if (count >= maxElements) {
       ctx.ahead = ctx.cursor.next();
       return { items, count, done: ctx.ahead === undefined };
+    }
+    if (deadline !== Infinity && performance.now() >= deadline) {
+      if (count === 0 && pull) throw new WsmanFault('TimedOut');
+      return { items, count, done: false };
     }
     const item = take();
     if (item === undefined) return { items, count, done: true };
@@ -155,6 +163,13 @@ function budget(call: WsmanCall, maxCharacters?: number): number {
   return Math.max(1, maxCharacters !== undefined ? Math.min(room, maxCharacters) : room);
 }
 
+/** When the request's time is up: OperationTimeout (default and cap MaxTimeoutms), or a Pull's MaxTime if sooner. */
+function deadlineOf(call: WsmanCall, started: number, maxTimeMs?: number): number {
+  const max = call.host.limits.maxTimeoutMs;
+  const op = Math.min(call.req.headers.operationTimeoutMs ?? max, max);
+  return started + (maxTimeMs !== undefined ? Math.min(op, maxTimeMs) : op);
+}
+
 function requireContextRoom(call: WsmanCall): void {
   if (!call.host.enumerations.hasRoomFor(call.caller.user)) {
     throw new WsmanFault('ConcurrencyLimit', {
@@ -164,6 +179,7 @@ function requireContextRoom(call: WsmanCall): void {
 }
 
 export function enumerate(call: WsmanCall): WsmanResponse {
+  const started = performance.now();
   const h = call.req.headers;
   const body = call.req.body;
   if (!body || body.ns !== NS.n || body.local !== 'Enumerate') {
@@ -206,7 +222,7 @@ export function enumerate(call: WsmanCall): WsmanResponse {
 
   if (optimize) {
     const state: PageSource = { cursor };
-    const page = fillPage(state, maxElements, budget(call));
+    const page = fillPage(state, maxElements, budget(call), deadlineOf(call, started));
     if (page.done) {
       const items = page.count ? `<w:Items>${page.items}</w:Items>` : '';
       return {
@@ -253,17 +269,19 @@ function contextOf(call: WsmanCall, body: XmlElement | undefined, op: 'Pull' | '
 }
 
 export function pull(call: WsmanCall): WsmanResponse {
+  const started = performance.now();
   const body = call.req.body;
   const ctx = contextOf(call, body, 'Pull');
   const maxElements = Math.min(positiveInt(child(body!, NS.n, 'MaxElements'), 'MaxElements') ?? 1, call.host.limits.maxBatchItems);
   const maxChars = positiveInt(child(body!, NS.n, 'MaxCharacters'), 'MaxCharacters');
   const maxTimeEl = child(body!, NS.n, 'MaxTime');
-  if (maxTimeEl && parseDurationMs(textOf(maxTimeEl).trim()) === undefined) {
+  const maxTime = maxTimeEl ? parseDurationMs(textOf(maxTimeEl).trim()) : undefined;
+  if (maxTimeEl && maxTime === undefined) {
     throw new WsmanFault('InvalidParameter', { detailMessage: 'The WS-Management service cannot process the request because the MaxTime value is invalid. ' });
   }
   let page;
   try {
-    page = fillPage(ctx, maxElements, budget(call, maxChars));
+    page = fillPage(ctx, maxElements, budget(call, maxChars), deadlineOf(call, started, maxTime), true);
   } catch (e) {
     call.host.enumerations.touch(ctx);
     throw e;

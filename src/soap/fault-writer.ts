@@ -39,7 +39,12 @@ export function writeFault(fault: WsmanFault, env: FaultEnvironment): { status: 
 
   let extra = '';
   if (opts.notUnderstood) {
-    extra = `<s:NotUnderstood qname="q:${escapeAttr(opts.notUnderstood.local)}" xmlns:q="${escapeAttr(opts.notUnderstood.ns)}"/>`;
+    const { ns, local } = opts.notUnderstood;
+    // a prefix cannot be bound to no namespace (XML 1.0): a header in none gets an unprefixed
+    // QName, which resolves to no namespace because the envelope declares no default namespace
+    extra = ns
+      ? `<s:NotUnderstood qname="q:${escapeAttr(local)}" xmlns:q="${escapeAttr(ns)}"/>`
+      : `<s:NotUnderstood qname="${escapeAttr(local)}"/>`;
   }
   const xml = writeEnvelope('fault', FAULT_ACTIONS[spec.action], body, {
     relatesTo: env.relatesTo,

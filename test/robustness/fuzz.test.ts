@@ -15,15 +15,6 @@ import { ROOT } from '../helpers/robustness.js';
 
 const CASES = Number(process.env.VMMS_FUZZ_CASES ?? 20_000);
 
-/**
- * Defects the fuzzer found whose fix is pending in a file this suite may not change yet (each has
- * a `test.fails` in hostile-input.test.ts that flips when the fix lands; docs/robustness.md
- * "Pending fixes"). Counted and shown, not failed on. Empty this list with the fix.
- */
-const KNOWN_PENDING: readonly RegExp[] = [
-  // s:NotUnderstood for a header in no namespace: `xmlns:q=""` (src/soap/fault-writer.ts)
-  /invalid attempt to undefine prefix/,
-];
 const SEED = Number(process.env.VMMS_FUZZ_SEED ?? 20_241_123);
 
 describe('fuzzing', () => {
@@ -43,10 +34,7 @@ describe('fuzzing', () => {
     const report = await runFuzz({ cases: CASES, seed: SEED });
     const summary = `${report.cases} cases (${report.sealed} sealed) in ${(report.durationMs / 1000).toFixed(1)} s, ${report.casesPerSecond}/s; heap ${report.heapMB.warm} → ${report.heapMB.end} MB`;
     console.log(`fuzz: ${summary}`);
-    const pending = report.failures.filter((f) => KNOWN_PENDING.some((re) => re.test(f.why)));
-    if (pending.length) console.log(`fuzz: ${pending.length} case(s) hit a defect whose fix is pending (docs/robustness.md)`);
-    const failures = report.failures.filter((f) => !pending.includes(f));
-    expect(failures.slice(0, 5).map((f) => `case ${f.index} (${f.corpus}, ${JSON.stringify(f.case.mutations)}): ${f.why.slice(0, 300)}`)).toEqual([]);
+    expect(report.failures.slice(0, 5).map((f) => `case ${f.index} (${f.corpus}, ${JSON.stringify(f.case.mutations)}): ${f.why.slice(0, 300)}`)).toEqual([]);
     expect(report.alive).toBe(true);
     expect(report.sealed).toBeGreaterThan(CASES / 8);
     // every kind of answer shows up: successes, faults of several kinds, HTTP errors

@@ -36,6 +36,13 @@ export interface MessageSealer {
   seal(plain: Buffer): SealedPayload;
   /** Verifies and decrypts; throws if the message does not verify. */
   unseal(sealed: Buffer, signature: Buffer): Buffer;
+  /**
+   * Optional, with `signatureLength`: seals `plain` straight into `target` at `offset` and returns the
+   * signature, so that a reply is framed in one buffer without copying the sealed bytes.
+   */
+  sealInto?(plain: Uint8Array, target: Uint8Array, offset: number): Buffer;
+  /** The fixed signature length, when the mechanism has one (NTLM: 16). */
+  readonly signatureLength?: number;
 }
 
 export const SPNEGO_SESSION_ENCRYPTED = 'application/HTTP-SPNEGO-session-encrypted';
@@ -134,12 +141,27 @@ function parseParams(parts: string[]): Map<string, string> {
   return params;
 }
 
+// A client sends the same Content-Type on every request: parse each distinct value once. Bounded,
+// since the header is the client's to choose.
+const contentTypeCache = new Map<string, EncryptedContentType | null>();
+const CONTENT_TYPE_CACHE_SIZE = 64;
+
 /**
  * Recognises an encrypted body's Content-Type (case-insensitive, folded or not). Returns undefined for
- * anything else (plain SOAP), so the caller can tell encrypted and clear requests apart.
+ * anything else (plain SOAP), so the caller can tell encrypted and clear requests apart. The result
+ * is shared between calls with the same header and frozen.
  */
 export function parseEncryptedContentType(header: string | undefined): EncryptedContentType | undefined {
   if (!header) return undefined;
+  const known = contentTypeCache.get(header);
+  if (known !== undefined) return known ?? undefined;
+  const parsed = parseContentTypeUncached(header);
+  if (contentTypeCache.size >= CONTENT_TYPE_CACHE_SIZE) contentTypeCache.clear();
+  contentTypeCache.set(header, parsed ? Object.freeze(parsed) : null);
+  return parsed;
+}
+
+function parseContentTypeUncached(header: string): EncryptedContentType | undefined {
   const parts = splitParams(header.replace(/\r?\n[ \t]*/g, ' '));
   const media = parts.shift()?.toLowerCase();
   if (media !== 'multipart/encrypted' && media !== 'multipart/x-multi-encrypted') return undefined;
@@ -160,9 +182,21 @@ interface Delimiter {
   end: number;
 }
 
+const needles = new Map<string, Buffer>();
+
+function needleOf(boundary: string): Buffer {
+  let needle = needles.get(boundary);
+  if (!needle) {
+    needle = Buffer.from(boundary, 'latin1');
+    if (needles.size >= CONTENT_TYPE_CACHE_SIZE) needles.clear();
+    needles.set(boundary, needle);
+  }
+  return needle;
+}
+
 /** Finds `--B` and `-- B` delimiters in order. */
 function findDelimiters(body: Buffer, boundary: string): Delimiter[] {
-  const needle = Buffer.from(boundary, 'latin1');
+  const needle = needleOf(boundary);
   const found: Delimiter[] = [];
   let from = 0;
   for (;;) {
@@ -203,7 +237,8 @@ function splitSegments(body: Buffer, boundary: string): Buffer[] {
     let pos = d.end;
     while (pos < next.start && (body[pos] === 0x20 || body[pos] === 0x09)) pos++;
     const start = lineEnd(body, pos, next.start);
-    if (start < 0 || !/^\r?\n$/.test(body.subarray(pos, start).toString('latin1'))) malformed('delimiter not followed by a line end');
+    const lineBreak = start - pos === 1 || (start - pos === 2 && body[pos] === 0x0d);
+    if (start < 0 || !lineBreak) malformed('delimiter not followed by a line end');
     segments.push(body.subarray(start, next.start));
   }
   return segments;
@@ -221,9 +256,9 @@ function parseHeaderLine(line: string): Header {
   return { name: text.slice(0, colon).trim().toLowerCase(), value: text.slice(colon + 1).trim() };
 }
 
-function parseHeaderPart(segment: Buffer): Map<string, string> {
+function parseHeaderPart(text: string): Map<string, string> {
   const headers = new Map<string, string>();
-  for (const line of segment.toString('latin1').split('\n')) {
+  for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     const h = parseHeaderLine(line);
     if (headers.has(h.name)) malformed(`duplicate "${h.name}" header`);
@@ -232,18 +267,27 @@ function parseHeaderPart(segment: Buffer): Map<string, string> {
   return headers;
 }
 
+/** The data part's header line as every known sender writes it (and as `encryptBody` does). */
+const OCTET_STREAM_LINE = Buffer.from('\tContent-Type: application/octet-stream\r\n', 'latin1');
+
+/** Signature and sealed bytes are views into the body, not copies. */
 function parseDataPart(segment: Buffer): { signature: Buffer; sealed: Buffer } {
-  const end = lineEnd(segment, 0, segment.length);
-  if (end < 0) malformed('encrypted data part has no Content-Type line');
-  const h = parseHeaderLine(segment.subarray(0, end - 1).toString('latin1'));
-  if (h.name !== 'content-type' || h.value.toLowerCase() !== 'application/octet-stream') {
-    malformed(`encrypted data part starts with "${h.name}: ${h.value}", expected Content-Type: application/octet-stream`);
+  let end: number;
+  if (segment.length >= OCTET_STREAM_LINE.length && OCTET_STREAM_LINE.equals(segment.subarray(0, OCTET_STREAM_LINE.length))) {
+    end = OCTET_STREAM_LINE.length;
+  } else {
+    end = lineEnd(segment, 0, segment.length);
+    if (end < 0) malformed('encrypted data part has no Content-Type line');
+    const h = parseHeaderLine(segment.subarray(0, end - 1).toString('latin1'));
+    if (h.name !== 'content-type' || h.value.toLowerCase() !== 'application/octet-stream') {
+      malformed(`encrypted data part starts with "${h.name}: ${h.value}", expected Content-Type: application/octet-stream`);
+    }
   }
   const data = segment.subarray(end);
   if (data.length < 4) malformed('encrypted data part too short for the signature length');
   const sigLen = data.readUInt32LE(0);
   if (sigLen > MAX_SIGNATURE_LENGTH || 4 + sigLen > data.length) malformed(`signature length ${sigLen} does not fit the ${data.length - 4} data bytes`);
-  return { signature: Buffer.from(data.subarray(4, 4 + sigLen)), sealed: Buffer.from(data.subarray(4 + sigLen)) };
+  return { signature: data.subarray(4, 4 + sigLen), sealed: data.subarray(4 + sigLen) };
 }
 
 function parseOriginalContent(value: string): { originalType: string; charset?: string; length: number } {
@@ -258,7 +302,7 @@ function parseOriginalContent(value: string): { originalType: string; charset?: 
   return charset === undefined ? { originalType, length } : { originalType, charset, length };
 }
 
-/** Splits an encrypted body into its parts without decrypting them. */
+/** Splits an encrypted body into its parts without decrypting them; signatures and sealed bytes are views into `body`. */
 export function parseEncryptedBody(body: Buffer, contentType: string | EncryptedContentType): EncryptedPart[] {
   const ct = typeof contentType === 'string' ? parseEncryptedContentType(contentType) : contentType;
   if (!ct) throw new EncryptionFramingError('not-encrypted', 'Content-Type is not multipart/encrypted');
@@ -267,17 +311,50 @@ export function parseEncryptedBody(body: Buffer, contentType: string | Encrypted
   if (ct.mediaType === 'multipart/encrypted' && segments.length !== 2) malformed('multipart/encrypted must carry exactly one part pair');
   const parts: EncryptedPart[] = [];
   for (let i = 0; i < segments.length; i += 2) {
-    const headers = parseHeaderPart(segments[i]);
-    const protocol = headers.get('content-type');
-    if (!protocol) malformed('encrypted header part without Content-Type');
-    if (protocol.toLowerCase() !== ct.protocol.toLowerCase()) {
-      throw new EncryptionFramingError('protocol-mismatch', `part protocol "${protocol}" differs from the Content-Type protocol "${ct.protocol}"`);
-    }
-    const original = headers.get('originalcontent');
-    if (!original) malformed('encrypted header part without OriginalContent');
-    parts.push({ protocol, ...parseOriginalContent(original), ...parseDataPart(segments[i + 1]) });
+    const head = headerPartOf(segments[i], ct.protocol);
+    const { signature, sealed } = parseDataPart(segments[i + 1]);
+    const part: EncryptedPart = { protocol: head.protocol, originalType: head.originalType, length: head.length, signature, sealed };
+    if (head.charset !== undefined) part.charset = head.charset;
+    parts.push(part);
   }
   return parts;
+}
+
+interface HeaderPart {
+  protocol: string;
+  originalType: string;
+  charset?: string;
+  length: number;
+}
+
+function checkProtocol(protocol: string, expected: string): void {
+  if (protocol.toLowerCase() !== expected.toLowerCase()) {
+    throw new EncryptionFramingError('protocol-mismatch', `part protocol "${protocol}" differs from the Content-Type protocol "${expected}"`);
+  }
+}
+
+// A client's header parts differ only in Length, and mostly not even there: keep the parse of each
+// distinct text (bounded; only parts that parsed).
+const headerParts = new Map<string, Readonly<HeaderPart>>();
+const HEADER_PART_CACHE_SIZE = 256;
+
+function headerPartOf(segment: Buffer, expectedProtocol: string): Readonly<HeaderPart> {
+  const text = segment.toString('latin1');
+  const known = headerParts.get(text);
+  if (known) {
+    checkProtocol(known.protocol, expectedProtocol);
+    return known;
+  }
+  const headers = parseHeaderPart(text);
+  const protocol = headers.get('content-type');
+  if (!protocol) malformed('encrypted header part without Content-Type');
+  checkProtocol(protocol, expectedProtocol);
+  const original = headers.get('originalcontent');
+  if (!original) malformed('encrypted header part without OriginalContent');
+  const part: HeaderPart = { protocol, ...parseOriginalContent(original) };
+  if (headerParts.size >= HEADER_PART_CACHE_SIZE) headerParts.clear();
+  headerParts.set(text, Object.freeze(part));
+  return part;
 }
 
 /** Parses, unseals every part in order and checks each against its declared Length. */
@@ -293,7 +370,8 @@ export function decryptBody(body: Buffer, contentType: string | EncryptedContent
   }
   const first = parts[0];
   const contentTypeOut = first.charset === undefined ? first.originalType : `${first.originalType};charset=${first.charset}`;
-  const result: DecryptedBody = { plaintext: Buffer.concat(plain), originalType: first.originalType, contentType: contentTypeOut };
+  const plaintext = plain.length === 1 ? plain[0] : Buffer.concat(plain);
+  const result: DecryptedBody = { plaintext, originalType: first.originalType, contentType: contentTypeOut };
   if (first.charset !== undefined) result.charset = first.charset;
   return result;
 }
@@ -311,25 +389,40 @@ export function encryptBody(plain: Buffer, sealer: MessageSealer, opts: EncryptO
   else chunks.push(plain);
 
   const delimiter = `--${ENCRYPTED_BOUNDARY}\r\n`;
+  const partHead = (length: number): string =>
+    delimiter +
+    `\tContent-Type: ${protocol}\r\n` +
+    `\tOriginalContent: type=${originalType};charset=${charset};Length=${length}\r\n` +
+    delimiter +
+    '\tContent-Type: application/octet-stream\r\n';
+  const closing = `--${ENCRYPTED_BOUNDARY}--\r\n`;
+  const contentType = encryptedContentType(protocol, multi);
+  const sigLength = sealer.signatureLength;
+  if (sealer.sealInto && sigLength !== undefined) {
+    // the whole body in one buffer, each chunk sealed in place: no per-part buffers to join
+    const heads = chunks.map((c) => partHead(c.length));
+    let size = closing.length;
+    for (let k = 0; k < chunks.length; k++) size += heads[k].length + 4 + sigLength + chunks[k].length;
+    const body = Buffer.allocUnsafe(size);
+    let pos = 0;
+    for (let k = 0; k < chunks.length; k++) {
+      pos += body.write(heads[k], pos, 'latin1');
+      pos = body.writeUInt32LE(sigLength, pos);
+      const signature = sealer.sealInto(chunks[k], body, pos + sigLength);
+      if (signature.length !== sigLength) throw new RangeError(`signature of ${signature.length} bytes, expected ${sigLength}`);
+      signature.copy(body, pos);
+      pos += sigLength + chunks[k].length;
+    }
+    body.write(closing, pos, 'latin1');
+    return { body, contentType };
+  }
   const out: Buffer[] = [];
   for (const chunk of chunks) {
     const { signature, sealed } = sealer.seal(chunk);
     const sigLen = Buffer.alloc(4);
     sigLen.writeUInt32LE(signature.length, 0);
-    out.push(
-      Buffer.from(
-        delimiter +
-          `\tContent-Type: ${protocol}\r\n` +
-          `\tOriginalContent: type=${originalType};charset=${charset};Length=${chunk.length}\r\n` +
-          delimiter +
-          '\tContent-Type: application/octet-stream\r\n',
-        'latin1',
-      ),
-      sigLen,
-      signature,
-      sealed,
-    );
+    out.push(Buffer.from(partHead(chunk.length), 'latin1'), sigLen, signature, sealed);
   }
-  out.push(Buffer.from(`--${ENCRYPTED_BOUNDARY}--\r\n`, 'latin1'));
-  return { body: Buffer.concat(out), contentType: encryptedContentType(protocol, multi) };
+  out.push(Buffer.from(closing, 'latin1'));
+  return { body: Buffer.concat(out), contentType };
 }

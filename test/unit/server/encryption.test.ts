@@ -89,6 +89,21 @@ describe('encryptBody: the exact framing pywinrm 0.3.0 expects', () => {
     expect(parts.map((p) => p.length)).toEqual([16384, 16384, 40000 - 32768]);
     expect(decryptBody(out.body, out.contentType, xorSealer).plaintext.equals(plain)).toBe(true);
   });
+
+  it('frames a sealer that seals in place byte for byte as one that returns separate buffers', () => {
+    const key = randomBytes(16);
+    const inPlace = new NtlmSession({ flags: FLAGS, exportedSessionKey: key, role: 'server' });
+    const twin = new NtlmSession({ flags: FLAGS, exportedSessionKey: key, role: 'server' });
+    const separate: MessageSealer = { seal: (p) => twin.seal(p), unseal: (s, g) => twin.unseal(s, g) };
+    for (const [size, chunkSize] of [[0, 0], [5, 0], [3000, 0], [40000, 16384], [16384, 16384]] as const) {
+      const plain = randomBytes(size);
+      const a = encryptBody(plain, inPlace, { chunkSize, charset: 'UTF-16' });
+      const b = encryptBody(plain, separate, { chunkSize, charset: 'UTF-16' });
+      expect(a.contentType).toBe(b.contentType);
+      expect(a.body.equals(b.body)).toBe(true);
+    }
+    expect(inPlace.sequenceNumbers).toEqual(twin.sequenceNumbers);
+  });
 });
 
 describe('decryptBody', () => {

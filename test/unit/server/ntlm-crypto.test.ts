@@ -50,6 +50,19 @@ describe('Rc4', () => {
     expect(split.equals(rc4k(Buffer.from('session key'), data))).toBe(true);
   });
 
+  it('updateInto writes the same bytes as update, in place or at an offset of another buffer', () => {
+    const data = Buffer.from('the quick brown fox jumps over the lazy dog');
+    const expected = rc4k(Buffer.from('k2'), data);
+    const inPlace = Buffer.from(data);
+    new Rc4(Buffer.from('k2')).updateInto(inPlace, inPlace);
+    expect(inPlace.equals(expected)).toBe(true);
+    const target = Buffer.alloc(data.length + 10, 0xaa);
+    new Rc4(Buffer.from('k2')).updateInto(data, target, 5);
+    expect(target.subarray(5, 5 + data.length).equals(expected)).toBe(true);
+    expect(target.subarray(0, 5).equals(Buffer.alloc(5, 0xaa))).toBe(true);
+    expect(() => new Rc4(Buffer.from('k')).updateInto(data, Buffer.alloc(3))).toThrow(RangeError);
+  });
+
   it('reset() restarts the keystream from the key', () => {
     const h = new Rc4(Buffer.from('k'));
     const first = h.update(Buffer.alloc(8));

@@ -94,11 +94,23 @@ export class NtlmSession implements MessageSealer {
     return { outbound: this.out.seq, inbound: this.in.seq };
   }
 
+  /** Every signature is 16 bytes (MS-NLMP 2.2.2.9.1); lets the framing lay out a sealed message before sealing it. */
+  get signatureLength(): number {
+    return NTLM_SIGNATURE_LENGTH;
+  }
+
   /** GSS_Wrap with confidentiality: RC4 the message, then sign it with the same RC4 handle. */
   seal(plain: Buffer): SealedPayload {
     if (!this.confidentiality) throw new NtlmSessionError('not-negotiated', 'sealing was not negotiated');
     const sealed = this.out.handle.update(plain);
     return { sealed, signature: this.mac(this.out, plain) };
+  }
+
+  /** `seal`, with the sealed bytes written into `target` at `offset` (no intermediate copy); returns the signature. */
+  sealInto(plain: Uint8Array, target: Uint8Array, offset: number): Buffer {
+    if (!this.confidentiality) throw new NtlmSessionError('not-negotiated', 'sealing was not negotiated');
+    this.out.handle.updateInto(plain, target, offset);
+    return this.mac(this.out, plain);
   }
 
   /** GSS_Unwrap: decrypts, then checks the signature against the plaintext and the expected sequence number. */
@@ -164,17 +176,16 @@ export class NtlmSession implements MessageSealer {
    * HMAC_MD5(SignKey, SeqNum ‖ message)[0..7], RC4-encrypted with the direction's handle when
    * KEY_EXCH was negotiated. Advances the direction's sequence number.
    */
-  private mac(dir: DirectionState, message: Buffer): Buffer {
+  private mac(dir: DirectionState, message: Uint8Array): Buffer {
     if (dir.seq > MAX_SEQ) throw new NtlmSessionError('sequence-exhausted', 'NTLM sequence number space exhausted');
-    const seq = Buffer.alloc(4);
-    seq.writeUInt32LE(dir.seq, 0);
-    let checksum = hmacMd5(dir.signKey, seq, message).subarray(0, 8);
-    if (hasFlag(this.flags, NegotiateFlag.KEY_EXCH)) checksum = dir.handle.update(checksum);
-    dir.seq += 1;
-    const sig = Buffer.alloc(NTLM_SIGNATURE_LENGTH);
+    // built in the signature's own buffer: SeqNum at 12..15 is also the HMAC's first input
+    const sig = Buffer.allocUnsafe(NTLM_SIGNATURE_LENGTH);
     sig.writeUInt32LE(SIGNATURE_VERSION, 0);
-    checksum.copy(sig, 4);
-    seq.copy(sig, 12);
+    sig.writeUInt32LE(dir.seq, 12);
+    const checksum = hmacMd5(dir.signKey, sig.subarray(12, 16), message);
+    if (hasFlag(this.flags, NegotiateFlag.KEY_EXCH)) dir.handle.updateInto(checksum.subarray(0, 8), sig, 4);
+    else checksum.copy(sig, 4, 0, 8);
+    dir.seq += 1;
     return sig;
   }
 }

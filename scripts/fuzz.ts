@@ -32,12 +32,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { ntlmAuthenticate, ntlmNegotiate } from '../src/capture/ntlm.js';
 import { projectRoot } from '../src/cim/schema-loader.js';
 import { createEmulator, type Emulator } from '../src/emulator.js';
 import { FabricClock } from '../src/fabric/clock.js';
 import { loadWorldFile } from '../src/fabric/world-file.js';
 import { FAULTS } from '../src/faults/catalogue.js';
+import { authenticateAccount, buildNegotiate } from '../src/server/auth/ntlm/client.js';
 import type { NtlmSession } from '../src/server/auth/ntlm/session.js';
 import { decryptBody, encryptBody, parseEncryptedContentType } from '../src/server/encryption.js';
 import { childElements, parseXml, textOf, type XmlElement } from '../src/xml/dom.js';
@@ -500,11 +500,11 @@ export class WireChannel {
   }
 
   private async handshake(): Promise<void> {
-    const negotiate = ntlmNegotiate();
+    const negotiate = buildNegotiate();
     const first = await this.raw(Buffer.alloc(0), { Authorization: `Negotiate ${negotiate.toString('base64')}` });
     const header = [first.headers['www-authenticate'] ?? []].flat().find((h) => /^negotiate\s+\S/i.test(h));
     if (first.status !== 401 || !header) throw new Error(`NTLM: no challenge (HTTP ${first.status})`);
-    const { token, session } = ntlmAuthenticate({ negotiate, challenge: Buffer.from(header.replace(/^negotiate\s+/i, ''), 'base64'), account: this.user, password: this.password });
+    const { token, session } = authenticateAccount({ negotiate, challenge: Buffer.from(header.replace(/^negotiate\s+/i, ''), 'base64'), account: this.user, password: this.password, workstation: 'VMMS-CAPTURE' });
     const second = await this.raw(Buffer.alloc(0), { Authorization: `Negotiate ${token.toString('base64')}` });
     if (second.status !== 200) throw new Error(`NTLM: authentication failed (HTTP ${second.status})`);
     this.session = session;

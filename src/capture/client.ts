@@ -11,11 +11,11 @@ import http from 'node:http';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { decryptBody, encryptBody, parseEncryptedContentType } from '../server/encryption.js';
+import { authenticateAccount, buildNegotiate } from '../server/auth/ntlm/client.js';
 import type { NtlmSession } from '../server/auth/ntlm/session.js';
 import { ntlmChannelBindingHash } from '../server/tls/channel-binding.js';
 import { decodeBody } from '../soap/charset.js';
 import { childElements, parseXml, textOf, type XmlElement } from '../xml/dom.js';
-import { ntlmAuthenticate, ntlmNegotiate } from './ntlm.js';
 
 export const WSMAN_NS = {
   s: 'http://www.w3.org/2003/05/soap-envelope',
@@ -155,7 +155,7 @@ export class WsmanClient {
 
   /** The NTLM handshake on the agent's connection. */
   private async handshake(): Promise<void> {
-    const negotiate = ntlmNegotiate();
+    const negotiate = buildNegotiate();
     const first = await this.raw(Buffer.alloc(0), { Authorization: `Negotiate ${negotiate.toString('base64')}`, 'Content-Type': 'application/soap+xml;charset=UTF-8' });
     const challengeHeader = [first.headers['www-authenticate'] ?? []].flat().find((h) => /^negotiate\s+\S/i.test(h));
     if (first.status !== 401 || !challengeHeader) throw new WsmanTransportError(`NTLM: the server did not answer NEGOTIATE with a challenge (HTTP ${first.status})`, first.status);
@@ -165,7 +165,7 @@ export class WsmanClient {
       const cert = (first.socket as TLSSocket).getPeerCertificate?.();
       if (cert?.raw) channelBindings = ntlmChannelBindingHash(cert.raw);
     }
-    const { token, session } = ntlmAuthenticate({ negotiate, challenge, account: this.o.user, password: this.o.password, channelBindings });
+    const { token, session } = authenticateAccount({ negotiate, challenge, account: this.o.user, password: this.o.password, workstation: 'VMMS-CAPTURE', channelBindings });
     const second = await this.raw(Buffer.alloc(0), { Authorization: `Negotiate ${token.toString('base64')}`, 'Content-Type': 'application/soap+xml;charset=UTF-8' });
     if (second.status !== 200) throw new WsmanTransportError(`NTLM authentication failed (HTTP ${second.status})`, second.status);
     this.session = session;

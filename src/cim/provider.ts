@@ -76,3 +76,9 @@ export interface InstanceProvider {
 
 /** Providers by class name (lower-cased). */
 export type ProviderTable = ReadonlyMap<string, InstanceProvider>;
+
+/** A model behind the CIM layer (the Hyper-V fabric, or a test's): the providers of each host. */
+export interface FabricBackend {
+  providers(hostName: string): ProviderTable;
+  close?(): void;
+}

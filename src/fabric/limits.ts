@@ -2,7 +2,7 @@
  * Resource bounds of an emulator: a world file's `limits:` section with Windows' defaults (wire
  * notes §8, HTTP.sys timers) where Windows has a setting, and the emulator's own bounds where it
  * does not. One table, used by the world schema, the assembly (listeners, WS-Man hosts, fabric)
- * and the documentation (docs/robustness.md).
+ * and the documentation (the README's "Limits").
  *
  * Every limit applies to every host (a fleet-wide policy, as a GPO sets WinRM's service config).
  */
@@ -52,7 +52,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxJobsKept: 10_000,
 };
 
-/** Where each default comes from (docs/robustness.md prints this). */
+/** Where each default comes from (the README's "Limits" prints this). */
 export const LIMIT_SOURCES: Readonly<Record<keyof Limits, string>> = {
   maxEnvelopeSizeKb: 'WinRM MaxEnvelopeSizekb (Windows Server 2012+: 500)',
   maxTimeoutMs: 'WinRM MaxTimeoutms',

@@ -239,7 +239,7 @@ export type FailureReason =
   | 'planned-vm-not-found'
   | 'injected'
   | 'cancelled'
-  // the emulator stopped (killed) while the job ran; found at the next start (docs/robustness.md)
+  // the emulator stopped (killed) while the job ran; found at the next start (README, "Crash semantics")
   | 'interrupted';
 
 export interface FailureRecord {

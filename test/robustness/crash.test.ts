@@ -4,7 +4,7 @@
  * clock so migrations and state changes are always in flight) is driven over WS-Man by bursts of
  * migrations, state changes and job polls, killed with SIGKILL at a seeded moment — sometimes
  * while it is still starting and recovering — and started again on the same file. After every
- * restart the fabric must be consistent (docs/robustness.md, "Crash semantics"):
+ * restart the fabric must be consistent (README, "Crash semantics"):
  *  - every VM of the world exists exactly once, on one host, in a stable state, not busy;
  *  - no job is left unfinished; the ones the crash interrupted are Exception with reason
  *    `interrupted`;

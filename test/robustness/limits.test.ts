@@ -1,7 +1,7 @@
 /**
  * Resource bounds: a world file's `limits:` section (src/fabric/limits.ts) — validated, reported by
  * the WinRM config resource, and enforced by the listeners, the WS-Man layer and the fabric — and
- * the table in docs/robustness.md that documents them.
+ * the README's table that documents them.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,8 +36,8 @@ describe('the limits: section of a world file', () => {
     expect(bad({ maxConnections: 1.5 })[0]).toMatch(/must be integer/);
     expect(bad({ headersTimeoutMs: 5000, requestTimeoutMs: 1000 })[0]).toMatch(/headersTimeoutMs must not exceed requestTimeoutMs/);
   });
-  test('docs/robustness.md lists every limit with its default', () => {
-    const doc = readFileSync(join(ROOT, 'docs', 'robustness.md'), 'utf8');
+  test('the README lists every limit with its default', () => {
+    const doc = readFileSync(join(ROOT, 'README.md'), 'utf8');
     for (const n of LIMIT_NAMES) {
       const row = doc.split('\n').find((l) => l.startsWith(`| \`${n}\` |`));
       expect(row, n).toBeDefined();

@@ -11,7 +11,7 @@
  * (`faults.add({ match, effect })`, `faults.hook`).
  */
 import type { InstanceProvider, ProviderTable } from '../../cim/provider.js';
-import type { FabricBackend } from '../../emulator.js';
+import type { FabricBackend } from '../../cim/provider.js';
 import type { FabricClock } from '../../fabric/clock.js';
 import { Fabric } from '../../fabric/fabric.js';
 import type { WorldSpec } from '../../fabric/world.js';

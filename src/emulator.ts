@@ -19,7 +19,7 @@ import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import { parseEmbeddedInstance, writeEmbeddedInstance } from './cim/cimxml/index.js';
 import { ObjectManager } from './cim/object-manager.js';
-import type { ProviderTable } from './cim/provider.js';
+import type { FabricBackend } from './cim/provider.js';
 import { loadSchemaRegistry, projectRoot } from './cim/schema-loader.js';
 import type { CimClass, CimInstance } from './cim/types.js';
 import { ControlBus } from './control/bus.js';
@@ -43,10 +43,7 @@ import { createWsmanHost } from './server/wsman-host.js';
 import type { ServiceConfig, WsmanHost, WsmanLimits } from './wsman/host.js';
 
 /** What a fabric implementation gives the assembly. */
-export interface FabricBackend {
-  providers(hostName: string): ProviderTable;
-  close?(): void;
-}
+export type { FabricBackend };
 
 export type FabricFactory = (world: WorldSpec, clock: FabricClock) => FabricBackend;
 

@@ -38,7 +38,7 @@ import type { RequestListener } from '../server/listen.js';
 import { UserStore, type UserAccount } from '../server/users.js';
 import { connectionState, SERVER_HEADER, type RequestEvent } from '../server/wsman-handler.js';
 import { charsetParam, decodeBody, encodeBody } from '../soap/charset.js';
-import { parseDurationMs } from '../soap/envelope.js';
+import { parseDurationMs } from '../xml/duration.js';
 import { writeFault } from '../soap/fault-writer.js';
 import type { WsmanHost } from '../wsman/host.js';
 import { resolveFaultKind } from './fault-names.js';

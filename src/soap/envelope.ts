@@ -8,6 +8,7 @@
  */
 import { WsmanFault } from '../faults/catalogue.js';
 import { attr, childElements, parseXml, textOf, XmlParseError, type XmlElement } from '../xml/dom.js';
+import { parseDurationMs } from '../xml/duration.js';
 import { parseSelectorSet, type Selector } from '../wsman/epr.js';
 import type { LocaleHeader, SoapRequest, WsmanHeaders, WsmanOption } from '../wsman/request.js';
 import { ANONYMOUS, LENIENT_PREFIXES, NS } from '../wsman/namespaces.js';
@@ -53,19 +54,6 @@ function mustUnderstand(el: XmlElement): boolean {
 
 function trimmed(el: XmlElement): string {
   return textOf(el).trim();
-}
-
-/** xs:duration → milliseconds; undefined when not a valid non-negative duration. */
-export function parseDurationMs(text: string): number | undefined {
-  const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(text);
-  if (!m || text === 'P' || text.endsWith('T')) return undefined;
-  const [, y, mo, d, h, mi, s] = m;
-  const ms =
-    (Number(y ?? 0) * 365 + Number(mo ?? 0) * 30 + Number(d ?? 0)) * 86_400_000 +
-    Number(h ?? 0) * 3_600_000 +
-    Number(mi ?? 0) * 60_000 +
-    Math.round(Number(s ?? 0) * 1000);
-  return Number.isFinite(ms) ? ms : undefined;
 }
 
 function parseOptionSet(set: XmlElement): WsmanOption[] {

@@ -14,7 +14,7 @@ import { WsmanFault } from '../../faults/catalogue.js';
 import { childElements, textOf, type XmlElement } from '../../xml/dom.js';
 import { operationContext, renderContext, type WsmanCall } from '../call.js';
 import type { EnumerationContext, EnumerationCursor, RenderItem } from '../enum-contexts.js';
-import { parseDurationMs } from '../../soap/envelope.js';
+import { parseDurationMs } from '../../xml/duration.js';
 import { NS } from '../namespaces.js';
 import type { RenderContext } from '../render/context.js';
 import { renderEpr, renderInstance, renderValue } from '../render/instance.js';

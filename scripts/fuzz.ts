@@ -40,7 +40,7 @@ import { FAULTS } from '../src/faults/catalogue.js';
 import { authenticateAccount, buildNegotiate } from '../src/server/auth/ntlm/client.js';
 import type { NtlmSession } from '../src/server/auth/ntlm/session.js';
 import { decryptBody, encryptBody, parseEncryptedContentType } from '../src/server/encryption.js';
-import { childElements, parseXml, textOf, type XmlElement } from '../src/xml/dom.js';
+import { childElements, descendantsNamed, parseXml, textOf, type XmlElement } from '../src/xml/dom.js';
 
 // ------------------------------------------------------------------------------- corpus --
 
@@ -539,18 +539,6 @@ export class WireChannel {
 const SOAP = S;
 const F = 'http://schemas.microsoft.com/wbem/wsman/1/wsmanfault';
 
-function descendants(el: XmlElement, ns: string, local: string): XmlElement[] {
-  const out: XmlElement[] = [];
-  const walk = (e: XmlElement) => {
-    for (const c of childElements(e)) {
-      if (c.ns === ns && c.local === local) out.push(c);
-      walk(c);
-    }
-  };
-  walk(el);
-  return out;
-}
-
 /** What the answer was, or throws why it is not an answer the emulator may give. */
 export function judge(a: WireAnswer, sealedRequest: boolean, emptyRequest = false): string {
   // an empty body with credentials only authenticates (pywinrm's encryption setup): empty 200
@@ -575,18 +563,18 @@ export function judge(a: WireAnswer, sealedRequest: boolean, emptyRequest = fals
   if (doc.ns !== SOAP || doc.local !== 'Envelope') throw new Error(`HTTP ${a.status}: not a SOAP 1.2 envelope`);
   const body = childElements(doc).find((c) => c.ns === SOAP && c.local === 'Body');
   if (!body) throw new Error('an envelope without a Body');
-  const fault = descendants(body, SOAP, 'Fault')[0];
+  const fault = descendantsNamed(body, SOAP, 'Fault')[0];
   if (a.status === 200) {
     if (fault) throw new Error('HTTP 200 carrying a fault');
     return 'ok';
   }
   if (!fault) throw new Error('HTTP 500 without a fault');
-  const values = descendants(fault, SOAP, 'Value').map((v) => textOf(v).trim());
+  const values = descendantsNamed(fault, SOAP, 'Value').map((v) => textOf(v).trim());
   const code = values[0]?.replace(/^[^:]*:/, '');
   const sub = values[1]?.replace(/^[^:]*:/, '');
   const known = Object.values(FAULTS).some((f) => f.code === code && ('subcode' in f && f.subcode ? f.subcode[1] === sub : sub === undefined));
   if (!known) throw new Error(`fault ${values.join('/')} is not in the catalogue`);
-  return `fault:${values[1] ?? values[0]}${descendants(fault, F, 'WSManFault').length ? '' : ' (no WSManFault)'}`;
+  return `fault:${values[1] ?? values[0]}${descendantsNamed(fault, F, 'WSManFault').length ? '' : ' (no WSManFault)'}`;
 }
 
 // ------------------------------------------------------------------------------ the run --

@@ -15,7 +15,7 @@ import { authenticateAccount, buildNegotiate } from '../server/auth/ntlm/client.
 import type { NtlmSession } from '../server/auth/ntlm/session.js';
 import { ntlmChannelBindingHash } from '../server/tls/channel-binding.js';
 import { decodeBody } from '../soap/charset.js';
-import { childElements, parseXml, textOf, type XmlElement } from '../xml/dom.js';
+import { childElements, descendantsNamed, parseXml, textOf, type XmlElement } from '../xml/dom.js';
 
 export const WSMAN_NS = {
   s: 'http://www.w3.org/2003/05/soap-envelope',
@@ -96,18 +96,6 @@ export const texts = (v: PropValue | undefined): string[] => (v === undefined ||
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-function find(el: XmlElement, ns: string, local: string): XmlElement[] {
-  const out: XmlElement[] = [];
-  const walk = (e: XmlElement) => {
-    for (const c of childElements(e)) {
-      if (c.ns === ns && c.local === local) out.push(c);
-      walk(c);
-    }
-  };
-  walk(el);
-  return out;
 }
 
 export class WsmanClient {
@@ -208,10 +196,10 @@ export class WsmanClient {
     if (bodyBuf.length === 0) throw new WsmanTransportError(`empty answer (HTTP ${answer.status})`, answer.status);
     const textBody = decodeBody(bodyBuf, contentType).text;
     const doc = parseXml(textBody);
-    const fault = find(doc, WSMAN_NS.s, 'Fault')[0];
+    const fault = descendantsNamed(doc, WSMAN_NS.s, 'Fault')[0];
     if (fault) {
-      const values = find(fault, WSMAN_NS.s, 'Value').map((v) => textOf(v).trim());
-      const reason = find(fault, WSMAN_NS.s, 'Text')[0];
+      const values = descendantsNamed(fault, WSMAN_NS.s, 'Value').map((v) => textOf(v).trim());
+      const reason = descendantsNamed(fault, WSMAN_NS.s, 'Text')[0];
       throw new WsmanClientFault(answer.status, values[0] ?? '', values[1], reason ? textOf(reason) : '');
     }
     if (answer.status !== 200) throw new WsmanTransportError(`HTTP ${answer.status}`, answer.status);
@@ -242,14 +230,14 @@ export class WsmanClient {
   async identify(): Promise<IdentifyInfo> {
     const doc = await this.send(`<s:Envelope xmlns:s="${WSMAN_NS.s}" xmlns:wsmid="${WSMAN_NS.wsmid}"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>`);
     const one = (local: string) => {
-      const e = find(doc, WSMAN_NS.wsmid, local)[0];
+      const e = descendantsNamed(doc, WSMAN_NS.wsmid, local)[0];
       return e ? textOf(e).trim() : '';
     };
     return {
       protocolVersion: one('ProtocolVersion'),
       productVendor: one('ProductVendor'),
       productVersion: one('ProductVersion'),
-      securityProfiles: find(doc, WSMAN_NS.wsmid, 'SecurityProfileName').map((e) => textOf(e).trim()),
+      securityProfiles: descendantsNamed(doc, WSMAN_NS.wsmid, 'SecurityProfileName').map((e) => textOf(e).trim()),
     };
   }
 
@@ -262,19 +250,19 @@ export class WsmanClient {
     }));
     const items: XmlElement[] = [];
     const take = (doc: XmlElement) => {
-      for (const list of [...find(doc, WSMAN_NS.w, 'Items'), ...find(doc, WSMAN_NS.n, 'Items')]) items.push(...childElements(list));
+      for (const list of [...descendantsNamed(doc, WSMAN_NS.w, 'Items'), ...descendantsNamed(doc, WSMAN_NS.n, 'Items')]) items.push(...childElements(list));
     };
     take(first);
-    let ctx = find(first, WSMAN_NS.n, 'EnumerationContext')[0];
-    let done = find(first, WSMAN_NS.w, 'EndOfSequence').length > 0;
+    let ctx = descendantsNamed(first, WSMAN_NS.n, 'EnumerationContext')[0];
+    let done = descendantsNamed(first, WSMAN_NS.w, 'EndOfSequence').length > 0;
     for (let guard = 0; !done && ctx && textOf(ctx).trim() && guard < 100_000; guard++) {
       const next = await this.send(this.envelope({
         action: PULL, resourceUri,
         body: `<n:Pull><n:EnumerationContext>${esc(textOf(ctx).trim())}</n:EnumerationContext><n:MaxElements>100</n:MaxElements></n:Pull>`,
       }));
       take(next);
-      done = find(next, WSMAN_NS.n, 'EndOfSequence').length > 0;
-      ctx = find(next, WSMAN_NS.n, 'EnumerationContext')[0];
+      done = descendantsNamed(next, WSMAN_NS.n, 'EndOfSequence').length > 0;
+      ctx = descendantsNamed(next, WSMAN_NS.n, 'EnumerationContext')[0];
     }
     return items;
   }
@@ -285,7 +273,7 @@ export class WsmanClient {
       action: `${resourceUri}/${method}`, resourceUri, selectors,
       body: `<p:${method}_INPUT xmlns:p="${esc(resourceUri)}">${params}</p:${method}_INPUT>`,
     }));
-    const out = find(doc, resourceUri, `${method}_OUTPUT`)[0];
+    const out = descendantsNamed(doc, resourceUri, `${method}_OUTPUT`)[0];
     if (!out) throw new WsmanTransportError(`no ${method}_OUTPUT in the answer`);
     return out;
   }

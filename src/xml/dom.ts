@@ -225,6 +225,20 @@ export function childrenNamed(el: XmlElement, ns: string, local: string): XmlEle
   return out;
 }
 
+/** Descendant elements (not `el` itself) with this namespace and local name, depth first in document order. */
+export function descendantsNamed(el: XmlElement, ns: string, local: string): XmlElement[] {
+  const out: XmlElement[] = [];
+  const walk = (e: XmlElement): void => {
+    for (const c of e.children) {
+      if (c.kind !== 'element') continue;
+      if (c.local === local && c.ns === ns) out.push(c);
+      walk(c);
+    }
+  };
+  walk(el);
+  return out;
+}
+
 /** Concatenated character content of the element's own text children (not descendants'). */
 export function textOf(el: XmlElement): string {
   let s = '';

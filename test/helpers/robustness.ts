@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { FAULTS } from '../../src/faults/catalogue.js';
-import { childElements, parseXml, textOf, type XmlElement } from '../../src/xml/dom.js';
+import { childElements, descendantsNamed, parseXml, textOf, type XmlElement } from '../../src/xml/dom.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -155,18 +155,6 @@ export interface Classified {
   wsmanCode?: string;
 }
 
-const descendants = (el: XmlElement, ns: string, local: string): XmlElement[] => {
-  const out: XmlElement[] = [];
-  const walk = (e: XmlElement) => {
-    for (const c of childElements(e)) {
-      if (c.ns === ns && c.local === local) out.push(c);
-      walk(c);
-    }
-  };
-  walk(el);
-  return out;
-};
-
 /**
  * Is this answer one the emulator may give: a SOAP envelope (200 without a fault, 500 with a
  * catalogue fault), or an HTTP 4xx with an empty body? Throws with the reason when not.
@@ -189,16 +177,16 @@ export function classifyAnswer(status: number, body: Buffer, contentType: string
   if (doc.ns !== SOAP_NS || doc.local !== 'Envelope') throw new Error(`HTTP ${status}: the answer is not a SOAP 1.2 envelope`);
   const bodyEl = childElements(doc).find((c) => c.ns === SOAP_NS && c.local === 'Body');
   if (!bodyEl) throw new Error(`HTTP ${status}: an envelope without a Body`);
-  const fault = descendants(bodyEl, SOAP_NS, 'Fault')[0];
+  const fault = descendantsNamed(bodyEl, SOAP_NS, 'Fault')[0];
   if (status === 200) {
     if (fault) throw new Error('HTTP 200 with a fault');
     return { kind: 'success', status };
   }
   if (!fault) throw new Error('HTTP 500 without a fault');
-  const values = descendants(fault, SOAP_NS, 'Value').map((v) => textOf(v).trim());
+  const values = descendantsNamed(fault, SOAP_NS, 'Value').map((v) => textOf(v).trim());
   const code = values[0]?.replace(/^[^:]*:/, '');
   const subcode = values[1];
-  const wf = descendants(fault, F_NS, 'WSManFault')[0];
+  const wf = descendantsNamed(fault, F_NS, 'WSManFault')[0];
   const wsmanCode = wf?.attrs.find((a) => a.local === 'Code')?.value;
   const kinds = Object.entries(FAULTS)
     .filter(([, f]) => f.code === code && (('subcode' in f && f.subcode) ? subcode !== undefined && subcode.endsWith(':' + f.subcode[1]) : subcode === undefined))

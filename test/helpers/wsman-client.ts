@@ -5,7 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
-import { childElements, parseXml, textOf, type XmlElement } from '../../src/xml/dom.js';
+import { childElements, descendantsNamed, parseXml, textOf, type XmlElement } from '../../src/xml/dom.js';
 
 export const NS = {
   s: 'http://www.w3.org/2003/05/soap-envelope',
@@ -132,18 +132,8 @@ export function headerOf(doc: XmlElement): XmlElement {
   return childElements(doc).find((e) => e.local === 'Header')!;
 }
 
-/** Descendant elements matching ns/local (depth first). */
-export function find(el: XmlElement, ns: string, local: string): XmlElement[] {
-  const out: XmlElement[] = [];
-  const walk = (e: XmlElement) => {
-    for (const c of childElements(e)) {
-      if (c.ns === ns && c.local === local) out.push(c);
-      walk(c);
-    }
-  };
-  walk(el);
-  return out;
-}
+/** Descendant elements matching ns/local (depth first); the tests' short name for the product's walk. */
+export const find = descendantsNamed;
 
 export function findOne(el: XmlElement, ns: string, local: string): XmlElement {
   const r = find(el, ns, local);

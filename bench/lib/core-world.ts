@@ -10,9 +10,9 @@
 import { join } from 'node:path';
 import { matchesKeys } from '../../src/cim/compare.js';
 import { ObjectManager } from '../../src/cim/object-manager.js';
-import type { InstanceProvider, MethodResult } from '../../src/cim/provider.js';
+import type { InstanceProvider } from '../../src/cim/provider.js';
 import { loadSchemaRegistry, projectRoot } from '../../src/cim/schema-loader.js';
-import type { CimInstance, CimValue } from '../../src/cim/types.js';
+import type { CimInstance } from '../../src/cim/types.js';
 import { interval, timestamp } from '../../src/cim/values.js';
 import { parseEmbeddedInstance, writeEmbeddedInstance } from '../../src/cim/cimxml/index.js';
 import { createAuthSchemes } from '../../src/server/auth/schemes.js';
@@ -23,6 +23,7 @@ import { UserStore } from '../../src/server/users.js';
 import { createWsmanHandler, type ListenerSecurity } from '../../src/server/wsman-handler.js';
 import { createWsmanHost } from '../../src/server/wsman-host.js';
 import { WINDOWS_LIMITS } from '../../src/wsman/host.js';
+import { thingProvider } from '../../test/fixtures/thing-provider.js';
 
 export const CORE_NS = 'root/test';
 export const CORE_HOST_NAME = 'BENCH1';
@@ -74,24 +75,10 @@ export async function startCoreWorld(o: CoreWorldOptions = {}): Promise<RunningW
   const n = o.pairs ?? 10_000;
   for (let i = 0; i < n; i++) pairs.push({ className: 'T_Pair', props: { Group: 'bulk', Slot: i, Value: 'v' + i } });
 
-  const thingProvider = (className: string): InstanceProvider => ({
-    enumerate: () => byClass.get(className) ?? [],
-    modify(_ctx, _cls, current, changes) {
-      Object.assign(current.props, changes as Record<string, CimValue>);
-      return current;
-    },
-    invoke(_ctx, _cls, method, target, args): MethodResult {
-      if (method.name === 'Add') {
-        const sum = Number(args.A ?? 0) + Number(args.B ?? 0);
-        if (target) (target.props as Record<string, CimValue>).Count = sum;
-        return { returnValue: 0, out: { Sum: sum } };
-      }
-      return { returnValue: 1 };
-    },
-  });
+  // the lists are kept per class, not filtered per request: the bench measures the stack, not a filter
   const providers = new Map<string, InstanceProvider>([
-    ['t_thing', thingProvider('T_Thing')],
-    ['t_child', thingProvider('T_Child')],
+    ['t_thing', thingProvider(() => byClass.get('T_Thing') ?? [])],
+    ['t_child', thingProvider(() => byClass.get('T_Child') ?? [])],
     [
       't_pair',
       {

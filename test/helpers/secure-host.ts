@@ -13,7 +13,7 @@ import { CimError, CimStatus } from '../../src/cim/errors.js';
 import { ObjectManager } from '../../src/cim/object-manager.js';
 import type { InstanceProvider } from '../../src/cim/provider.js';
 import { loadSchemaRegistry } from '../../src/cim/schema-loader.js';
-import type { CimInstance, CimValue } from '../../src/cim/types.js';
+import type { CimInstance } from '../../src/cim/types.js';
 import { NegotiateFlag } from '../../src/server/auth/ntlm/flags.js';
 import { NtlmSession } from '../../src/server/auth/ntlm/session.js';
 import { createAuthSchemes } from '../../src/server/auth/schemes.js';
@@ -27,6 +27,7 @@ import { createWsmanHandler, type ListenerSecurity, type RequestEvent } from '..
 import { createWsmanHost } from '../../src/server/wsman-host.js';
 import { WINDOWS_LIMITS, type WsmanHost } from '../../src/wsman/host.js';
 import { buildAuthenticate, buildNegotiate } from '../unit/server/helpers/ntlm-client.js';
+import { thingProvider } from '../fixtures/thing-provider.js';
 import { CORE_SCHEMA_DIR, makeThings } from './core-host.js';
 
 export { WMI_THING, NS_TEST } from './core-host.js';
@@ -79,24 +80,9 @@ function buildHost(name: string, serviceConfig: WsmanHost['serviceConfig'], http
   const schema = loadSchemaRegistry(CORE_SCHEMA_DIR);
   const things = makeThings();
   const byClass = (cls: string) => things.filter((t) => t.className === cls);
-  const thingProvider = (className: string): InstanceProvider => ({
-    enumerate: () => byClass(className),
-    modify(_ctx, _cls, current, changes) {
-      Object.assign(current.props, changes as Record<string, CimValue>);
-      return current;
-    },
-    invoke(_ctx, _cls, method, target, args) {
-      if (method.name === 'Add') {
-        const sum = Number(args.A ?? 0) + Number(args.B ?? 0);
-        if (target) (target.props as Record<string, CimValue>).Count = sum;
-        return { returnValue: 0, out: { Sum: sum } };
-      }
-      return { returnValue: 1 };
-    },
-  });
   const providers = new Map<string, InstanceProvider>([
-    ['t_thing', thingProvider('T_Thing')],
-    ['t_child', thingProvider('T_Child')],
+    ['t_thing', thingProvider(() => byClass('T_Thing'))],
+    ['t_child', thingProvider(() => byClass('T_Child'))],
   ]);
   const host = createWsmanHost({
     name, fqdn: `${name.toLowerCase()}.lab.local`, om: new ObjectManager(schema, providers), limits: WINDOWS_LIMITS, serviceConfig,

@@ -12,7 +12,7 @@ import { nameKey } from './types.js';
 import type { MofCompilation } from './mof/compiler.js';
 import { normaliseNamespace } from './mof/compiler.js';
 import type { MofPos, MofQualifierTypeDecl } from './mof/ast.js';
-import { resolveSchema, type MofDeclaredInstance, type ResolvedNamespace } from './mof/resolver.js';
+import { resolveSchema, type MofDeclaredInstance, type ResolvedNamespace, type ResolvedSchema } from './mof/resolver.js';
 
 export interface SubclassOptions {
   /** all descendants (true) or direct subclasses only (false) */
@@ -52,6 +52,11 @@ export class CimRegistry {
   /** Resolve and validate a compilation. Throws MofSchemaError (file:line for each problem). */
   static fromCompilation(comp: MofCompilation): CimRegistry {
     return new CimRegistry(resolveSchema(comp).namespaces);
+  }
+
+  /** From an already resolved schema (e.g. read back from the schema cache). */
+  static fromResolved(schema: ResolvedSchema): CimRegistry {
+    return new CimRegistry(schema.namespaces);
   }
 
   /** The repository spelling of a namespace (`root\Virtualization\V2` → `root/virtualization/v2`), if known. */

@@ -9,7 +9,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileMofFiles, type MofCompilation } from './mof/compiler.js';
+import { resolveSchema } from './mof/resolver.js';
 import { CimRegistry } from './registry.js';
+import { cachedSchema } from './schema-cache.js';
 
 /** Top-level files: one per namespace, each with its `#pragma namespace` and includes. */
 const ENTRY_RE = /^root_.*\.mof$/i;
@@ -25,6 +27,11 @@ export function projectRoot(): string {
     if (up === dir) throw new Error(`package.json not found above ${fileURLToPath(import.meta.url)}`);
     dir = up;
   }
+}
+
+/** Where the resolved project schema is cached between starts. */
+export function schemaCacheFile(): string {
+  return join(projectRoot(), 'node_modules', '.cache', 'vmms-emu', 'schema.bin');
 }
 
 export function defaultSchemaDir(): string {
@@ -52,7 +59,11 @@ export function compileSchemaDir(schemaDir = defaultSchemaDir()): MofCompilation
  */
 export function loadSchemaRegistry(schemaDir = defaultSchemaDir()): CimRegistry {
   if (cached && cached.dir === schemaDir) return cached.registry;
-  const registry = CimRegistry.fromCompilation(compileSchemaDir(schemaDir));
+  // the project's own schema is read back from a disk cache when it has not changed (schema-cache.ts)
+  const registry =
+    schemaDir === defaultSchemaDir()
+      ? CimRegistry.fromResolved(cachedSchema(schemaDir, schemaCacheFile(), () => resolveSchema(compileSchemaDir(schemaDir))))
+      : CimRegistry.fromCompilation(compileSchemaDir(schemaDir));
   cached = { dir: schemaDir, registry };
   return registry;
 }

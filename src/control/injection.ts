@@ -24,13 +24,12 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Ajv } from 'ajv';
 import { WsmanFault } from '../faults/catalogue.js';
 import type { FabricClock, TimerHandle } from '../fabric/clock.js';
 import type { MigrationFaultEffect, MigrationFaultHook } from '../fabric/faults.js';
 import type { MigrationDetails, Reachability } from '../fabric/model.js';
 import { faultEffectClass, faultRuleProblems, parseFaultTime } from '../fabric/world-file.js';
-import { FAULT_RULE_SCHEMA } from '../fabric/world-schema.js';
+import { validateFaultRule } from '../fabric/validators/index.js';
 import type { FaultEffectKind, FaultEffectSpec, FaultRuleSpec } from '../fabric/world.js';
 import { BodyTooLarge, declaredLength, readBody } from '../server/body.js';
 import { decryptBody, encryptBody, parseEncryptedContentType, SPNEGO_SESSION_ENCRYPTED, type MessageSealer, type SealedPayload } from '../server/encryption.js';
@@ -119,8 +118,7 @@ export interface WrapContext {
   trace(): ((e: TraceEntry) => void) | undefined;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-const validateRuleShape = ajv.compile(FAULT_RULE_SCHEMA);
+const validateRuleShape = validateFaultRule;
 
 /** Structural and semantic problems of a rule (empty when it is good). */
 export function faultRuleErrors(spec: unknown, hosts?: readonly string[]): string[] {

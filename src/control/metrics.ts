@@ -13,8 +13,27 @@
  *   vmms_host_up{host}                                     gauge     0 while a host effect has it down
  *   vmms_fault_rules                                       gauge     fault-injection rules in force
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Counter, Registry } from 'prom-client';
 import type { RequestRecord } from './request-log.js';
+
+type PromClient = typeof import('prom-client');
+
+const DURATION_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** A counter's value for one label set, in first-seen order (prom-client's export order). */
+interface Count<L extends string> {
+  readonly labels: Record<L, string>;
+  n: number;
+}
+
+/** One label set of the duration histogram, laid out as prom-client keeps it. */
+interface Durations {
+  readonly labels: { host: string; operation: string };
+  readonly buckets: number[];
+  sum: number;
+  count: number;
+}
 
 /** What the collectors read at scrape time. */
 export interface MetricsSource {
@@ -26,28 +45,43 @@ export interface MetricsSource {
   ruleCount(): number;
 }
 
+/**
+ * Requests are counted in plain maps and prom-client is loaded at the first scrape (it cost ~18 ms of
+ * every start-up, and its per-request label hashing sat on the hot path). The scrape output is what
+ * prom-client's own counters and histogram wrote: its registry formats the same values in the same
+ * order.
+ */
 export class EmulatorMetrics {
-  readonly registry = new Registry();
-  private readonly requests: Counter<'host' | 'operation' | 'outcome' | 'fault'>;
-  private readonly duration: Histogram<'host' | 'operation'>;
-  private readonly authFailures: Counter<'host'>;
-  private readonly injections: Counter<'host' | 'effect'>;
-  /** label children by key: a request pays one Map lookup, not a label hash */
-  private readonly requestChildren = new Map<string, { inc(): void }>();
-  private readonly durationChildren = new Map<string, { observe(v: number): void }>();
+  private registryCache: Registry | undefined;
+  private readonly requests = new Map<string, Count<'host' | 'operation' | 'outcome' | 'fault'>>();
+  private readonly durations = new Map<string, Durations>();
+  private readonly authFailures = new Map<string, Count<'host'>>();
+  private readonly injections = new Map<string, Count<'host' | 'effect'>>();
 
-  constructor(source: MetricsSource) {
-    const registers = [this.registry];
-    this.requests = new Counter({
+  constructor(private readonly source: MetricsSource) {}
+
+  /** The prom-client registry, built at the first scrape. */
+  get registry(): Registry {
+    return (this.registryCache ??= this.buildRegistry(createRequire(import.meta.url)('prom-client') as PromClient));
+  }
+
+  private buildRegistry(prom: PromClient): Registry {
+    const { Counter, Gauge, Registry } = prom;
+    const registry = new Registry();
+    const registers = [registry];
+    const source = this.source;
+    const replay = <L extends string>(counts: Map<string, Count<L>>) =>
+      function (this: Counter<L>): void {
+        this.reset();
+        for (const c of counts.values()) this.inc(c.labels, c.n);
+      };
+    new Counter({
       name: 'vmms_requests_total', help: 'WS-Management requests by host, operation and outcome (ok, fault, challenge, unauthorized, error, injected)',
-      labelNames: ['host', 'operation', 'outcome', 'fault'], registers,
+      labelNames: ['host', 'operation', 'outcome', 'fault'], registers, collect: replay(this.requests),
     });
-    this.duration = new Histogram({
-      name: 'vmms_request_duration_seconds', help: 'Time from request to answer',
-      labelNames: ['host', 'operation'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
-    });
-    this.authFailures = new Counter({ name: 'vmms_auth_failures_total', help: 'Requests refused for authentication (401/403 that end the exchange)', labelNames: ['host'], registers });
-    this.injections = new Counter({ name: 'vmms_injected_faults_total', help: 'Faults injected by rule, by host and effect', labelNames: ['host', 'effect'], registers });
+    registry.registerMetric(this.durationMetric() as unknown as Counter<string>);
+    new Counter({ name: 'vmms_auth_failures_total', help: 'Requests refused for authentication (401/403 that end the exchange)', labelNames: ['host'], registers, collect: replay(this.authFailures) });
+    new Counter({ name: 'vmms_injected_faults_total', help: 'Faults injected by rule, by host and effect', labelNames: ['host', 'effect'], registers, collect: replay(this.injections) });
     new Gauge({
       name: 'vmms_enumeration_contexts', help: 'Live enumeration contexts', labelNames: ['host'], registers,
       collect() {
@@ -109,27 +143,63 @@ export class EmulatorMetrics {
         this.set(source.ruleCount());
       },
     });
+    return registry;
+  }
+
+  /**
+   * vmms_request_duration_seconds as prom-client's Histogram exports it (buckets cumulative, then
+   * +Inf, _sum and _count per label set), for its registry to format.
+   */
+  private durationMetric(): object {
+    const name = 'vmms_request_duration_seconds';
+    const durations = this.durations;
+    const get = () => {
+      const values: object[] = [];
+      for (const d of durations.values()) {
+        let acc = 0;
+        for (let b = 0; b < DURATION_BUCKETS.length; b++) {
+          acc += d.buckets[b];
+          values.push({ labels: { le: DURATION_BUCKETS[b] }, sharedLabels: d.labels, value: acc, metricName: `${name}_bucket`, exemplar: null });
+        }
+        values.push(
+          { labels: { le: '+Inf' }, sharedLabels: d.labels, value: d.count, metricName: `${name}_bucket`, exemplar: null },
+          { labels: {}, sharedLabels: d.labels, value: d.sum, metricName: `${name}_sum`, exemplar: undefined },
+          { labels: {}, sharedLabels: d.labels, value: d.count, metricName: `${name}_count`, exemplar: undefined },
+        );
+      }
+      return { name, help: 'Time from request to answer', type: 'histogram', values, aggregator: 'sum' };
+    };
+    return { name, type: 'histogram', help: 'Time from request to answer', getForPromString: async () => get() };
   }
 
   observeRequest(r: RequestRecord): void {
     const fault = r.fault ?? '';
     const k = `${r.host}\0${r.operation}\0${r.outcome}\0${fault}`;
-    let c = this.requestChildren.get(k);
-    if (!c) this.requestChildren.set(k, (c = this.requests.labels({ host: r.host, operation: r.operation, outcome: r.outcome, fault })));
-    c.inc();
+    const c = this.requests.get(k);
+    if (c) c.n++;
+    else this.requests.set(k, { labels: { host: r.host, operation: r.operation, outcome: r.outcome, fault }, n: 1 });
     if (r.outcome === 'injected' && (r.injected === 'hang' || r.injected === 'reset')) return;
     const dk = `${r.host}\0${r.operation}`;
-    let d = this.durationChildren.get(dk);
-    if (!d) this.durationChildren.set(dk, (d = this.duration.labels({ host: r.host, operation: r.operation })));
-    d.observe(r.durationMs / 1000);
+    let d = this.durations.get(dk);
+    if (!d) this.durations.set(dk, (d = { labels: { host: r.host, operation: r.operation }, buckets: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 }));
+    const v = r.durationMs / 1000;
+    if (!Number.isFinite(v)) throw new TypeError(`Value is not a valid number: ${v}`);
+    d.sum += v;
+    d.count++;
+    for (let b = 0; b < DURATION_BUCKETS.length; b++) {
+      if (v <= DURATION_BUCKETS[b]) {
+        d.buckets[b]++;
+        break;
+      }
+    }
   }
 
   authFailure(host: string): void {
-    this.authFailures.inc({ host });
+    countIn(this.authFailures, host, { host });
   }
 
   injected(host: string | undefined, effect: string): void {
-    this.injections.inc({ host: host ?? '', effect });
+    countIn(this.injections, `${host ?? ''}\0${effect}`, { host: host ?? '', effect });
   }
 
   get contentType(): string {
@@ -139,4 +209,10 @@ export class EmulatorMetrics {
   text(): Promise<string> {
     return this.registry.metrics();
   }
+}
+
+function countIn<L extends string>(counts: Map<string, Count<L>>, key: string, labels: Record<L, string>): void {
+  const c = counts.get(key);
+  if (c) c.n++;
+  else counts.set(key, { labels, n: 1 });
 }

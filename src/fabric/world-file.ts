@@ -1,13 +1,14 @@
 /**
  * World files: YAML → a validated {@link WorldSpec}. Structural checks come from a JSON Schema
- * (ajv); consistency checks (unique names and GUIDs, switches that exist) are ours. Every error
- * names the file, line and column of the offending node.
+ * (ajv code generated ahead of time: src/fabric/validators); consistency checks (unique names and
+ * GUIDs, switches that exist) are ours. Every error names the file, line and column of the
+ * offending node.
  */
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { FaultEffectKind, FaultRuleSpec, WorldSpec } from './world.js';
-import { WORLD_SCHEMA } from './world-schema.js';
+import { validateWorld } from './validators/index.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { supportedVersions, supportsVersion } from './versions.js';
 
@@ -20,8 +21,7 @@ export class WorldFileError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-const validate = ajv.compile(WORLD_SCHEMA);
+const validate = validateWorld;
 
 const GUID_RE = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
 

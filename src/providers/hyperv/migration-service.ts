@@ -209,10 +209,10 @@ function readNewPaths(vm: string, list: CimInstance[] | undefined): Parsed<Recor
   return { ok: true, value: out };
 }
 
-const schema = loadSchemaRegistry();
-
 /** An embedded instance as CIM-XML text, so the fabric keeps plain JSON-safe data. */
 function asText(inst: CimInstance): string | null {
+  // the (memoised) registry is asked for here, not at module load, so importing costs no schema compile
+  const schema = loadSchemaRegistry();
   const cls = schema.getClass(NS, inst.className);
   if (!cls) return null;
   try {

@@ -4,8 +4,9 @@
  * certificate the way Windows' certificate mapping sees it (subject, issuer, UPN, thumbprint).
  *
  * Keys are generated with node:crypto (OpenSSL, fast); node-forge only builds and signs the
- * X.509 structures (its pure-JS RSA key generation takes seconds per key). Certificates are read back
- * with node:crypto's X509Certificate, which also handles peers' EC certificates that forge cannot.
+ * X.509 structures (its pure-JS RSA key generation takes seconds per key), and is loaded only then.
+ * Certificates are read back with node:crypto's X509Certificate, which also handles peers' EC
+ * certificates that forge cannot, and the SAN with a small DER reader (der.ts).
  *
  * ensureCertificates(dir, hosts) is idempotent: files that exist and still fit are reused as they are
  * (same bytes, same serial); a certificate is (re)issued only when its files are missing or
@@ -14,9 +15,11 @@
  */
 import { X509Certificate, createHash, createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { readSubjectAltNames } from './der.js';
 
 export interface HostCertificateSpec {
   /** Host name, e.g. "HV1"; also the file name stem (<name>.pem / <name>.key). */
@@ -88,7 +91,12 @@ const DAY_MS = 86_400_000;
 /** New certificates start a little in the past so that peers with a slow clock accept them. */
 const BACKDATE_MS = DAY_MS;
 
-const { asn1, pki } = forge;
+let forgeLib: typeof forge | undefined;
+
+/** node-forge, loaded when a certificate is issued: reusing existing ones needs only node:crypto (~20 ms less per start). */
+function lib(): typeof forge {
+  return (forgeLib ??= createRequire(import.meta.url)('node-forge') as typeof forge);
+}
 
 // ---------------------------------------------------------------------------------- helpers --
 
@@ -142,6 +150,7 @@ type GeneralName = { dns: string } | { ip: string } | { upn: string };
 
 /** SubjectAltName built by hand: forge's altNames helper cannot encode otherName (it needs a constructed [0]). */
 function subjectAltName(names: GeneralName[]): object {
+  const { asn1, util } = lib();
   const value = asn1.create(
     asn1.Class.UNIVERSAL,
     asn1.Type.SEQUENCE,
@@ -152,7 +161,7 @@ function subjectAltName(names: GeneralName[]): object {
       return asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [
         asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(OID_UPN).getBytes()),
         asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [
-          asn1.create(asn1.Class.UNIVERSAL, asn1.Type.UTF8, false, forge.util.encodeUtf8(n.upn)),
+          asn1.create(asn1.Class.UNIVERSAL, asn1.Type.UTF8, false, util.encodeUtf8(n.upn)),
         ]),
       ]);
     }),
@@ -175,6 +184,7 @@ interface NewCertificate {
 }
 
 function signCertificate(spec: NewCertificate, issuer: Issuer | { selfKey: forge.pki.rsa.PrivateKey }): string {
+  const { pki, md } = lib();
   const cert = pki.createCertificate();
   cert.publicKey = pki.publicKeyFromPem(spec.publicPem);
   cert.serialNumber = serialNumber();
@@ -191,7 +201,7 @@ function signCertificate(spec: NewCertificate, issuer: Issuer | { selfKey: forge
     extensions.push({ name: 'authorityKeyIdentifier', keyIdentifier: issuer.cert.generateSubjectKeyIdentifier().getBytes() });
   }
   cert.setExtensions(extensions);
-  cert.sign(selfSigned ? issuer.selfKey : issuer.key, forge.md.sha256.create());
+  cert.sign(selfSigned ? issuer.selfKey : issuer.key, md.sha256.create());
   return pki.certificateToPem(cert);
 }
 
@@ -265,7 +275,7 @@ export function ensureCertificates(dir: string, hosts: readonly HostCertificateS
   let caPair = readPair(caCertPath, caKeyPath);
   if (!caPair || !stillFits(caPair, now, 'self', [])) {
     const keys = newKeyPair(bits);
-    const selfKey = pki.privateKeyFromPem(keys.privatePem);
+    const selfKey = lib().pki.privateKeyFromPem(keys.privatePem);
     const notAfter = new Date(now.getTime());
     notAfter.setUTCFullYear(notAfter.getUTCFullYear() + (opts.caValidityYears ?? 10));
     const certPem = signCertificate(
@@ -288,7 +298,10 @@ export function ensureCertificates(dir: string, hosts: readonly HostCertificateS
     caPair = { certPem, keyPem: keys.privatePem };
   }
   const caX509 = new X509Certificate(caPair.certPem);
-  const issuer: Issuer = { cert: pki.certificateFromPem(caPair.certPem), key: pki.privateKeyFromPem(caPair.keyPem) };
+  const ca = caPair;
+  // parsed with forge only if a host certificate has to be issued
+  let issuer: Issuer | undefined;
+  const issuerOf = (): Issuer => (issuer ??= { cert: lib().pki.certificateFromPem(ca.certPem), key: lib().pki.privateKeyFromPem(ca.keyPem) });
 
   const result: Record<string, CertificateFiles> = {};
   for (const host of hosts) {
@@ -314,7 +327,7 @@ export function ensureCertificates(dir: string, hosts: readonly HostCertificateS
             subjectAltName(names),
           ],
         },
-        issuer,
+        issuerOf(),
       );
       save(keyPath, keys.privatePem, 0o600);
       save(certPath, certPem, 0o644);
@@ -328,7 +341,7 @@ export function ensureCertificates(dir: string, hosts: readonly HostCertificateS
 /** Issues a client-authentication certificate signed by `ca` (not written to disk). */
 export function issueClientCertificate(ca: PemPair, opts: ClientCertificateOptions): PemPair {
   const keys = newKeyPair(opts.keyBits ?? 2048);
-  const issuer: Issuer = { cert: pki.certificateFromPem(ca.certPem), key: pki.privateKeyFromPem(ca.keyPem) };
+  const issuer: Issuer = { cert: lib().pki.certificateFromPem(ca.certPem), key: lib().pki.privateKeyFromPem(ca.keyPem) };
   const notBefore = opts.notBefore ?? new Date(Date.now() - BACKDATE_MS);
   const notAfter = opts.notAfter ?? new Date(notBefore.getTime() + 365 * DAY_MS);
   const extensions: object[] = [
@@ -354,33 +367,14 @@ interface ParsedSan {
   upn?: string;
 }
 
-/** Reads the subjectAltName extension out of the DER with forge's generic ASN.1 parser. */
 function parseSan(der: Buffer): ParsedSan {
-  const out: ParsedSan = { dnsNames: [], ipAddresses: [] };
-  const cert = asn1.fromDer(der.toString('binary'));
-  const tbs = (cert.value as forge.asn1.Asn1[])[0];
-  const extsWrapper = (tbs.value as forge.asn1.Asn1[]).find((c) => c.tagClass === asn1.Class.CONTEXT_SPECIFIC && c.type === 3);
-  if (!extsWrapper) return out;
-  const exts = (extsWrapper.value as forge.asn1.Asn1[])[0].value as forge.asn1.Asn1[];
-  for (const ext of exts) {
-    const parts = ext.value as forge.asn1.Asn1[];
-    if (asn1.derToOid(forge.util.createBuffer(parts[0].value as string)) !== OID_SUBJECT_ALT_NAME) continue;
-    const octets = parts[parts.length - 1].value as string;
-    const names = asn1.fromDer(octets).value as forge.asn1.Asn1[];
-    for (const n of names) {
-      if (n.tagClass !== asn1.Class.CONTEXT_SPECIFIC) continue;
-      if (n.type === 2) out.dnsNames.push(n.value as string);
-      else if (n.type === 7) {
-        const ip = bytesToIp(Buffer.from(n.value as string, 'binary'));
-        if (ip) out.ipAddresses.push(ip);
-      } else if (n.type === 0) {
-        const [typeId, explicitValue] = n.value as forge.asn1.Asn1[];
-        if (asn1.derToOid(forge.util.createBuffer(typeId.value as string)) !== OID_UPN) continue;
-        const inner = (explicitValue.value as forge.asn1.Asn1[])[0];
-        out.upn = forge.util.decodeUtf8(inner.value as string);
-      }
-    }
+  const raw = readSubjectAltNames(der);
+  const out: ParsedSan = { dnsNames: raw.dnsNames, ipAddresses: [] };
+  for (const b of raw.ipAddresses) {
+    const ip = bytesToIp(b);
+    if (ip) out.ipAddresses.push(ip);
   }
+  if (raw.upn !== undefined) out.upn = raw.upn;
   return out;
 }
 

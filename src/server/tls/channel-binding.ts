@@ -8,9 +8,7 @@
  * data length (uint32 LE) and `tls-server-end-point:` ‖ hash.
  */
 import { createHash } from 'node:crypto';
-import forge from 'node-forge';
-
-const { asn1 } = forge;
+import { signatureAlgorithmOid } from './der.js';
 
 /** Signature algorithm OID → hash used for tls-server-end-point. */
 const HASH_BY_SIGNATURE_OID: Readonly<Record<string, string>> = {
@@ -29,10 +27,7 @@ const HASH_BY_SIGNATURE_OID: Readonly<Record<string, string>> = {
 
 /** The signatureAlgorithm OID of a DER certificate (the outer one, after tbsCertificate). */
 export function certificateSignatureOid(der: Buffer): string {
-  const cert = asn1.fromDer(der.toString('binary'));
-  const algId = (cert.value as forge.asn1.Asn1[])[1];
-  const oid = (algId.value as forge.asn1.Asn1[])[0];
-  return asn1.derToOid(forge.util.createBuffer(oid.value as string));
+  return signatureAlgorithmOid(der);
 }
 
 /** RFC 5929 tls-server-end-point value for a DER server certificate. */

@@ -4,25 +4,12 @@
  * SessionId, OperationID, SequenceId, SelectorSet, OperationTimeout). The MessageID is fixed: a
  * load generator resends the same bytes, and the server never caches by MessageID.
  */
+import { ACTIONS, NS } from '../../src/wsman/namespaces.js';
+import { DIALECT } from '../../src/wsman/ops/enum-source.js';
+import { WMI_URI_PREFIX } from '../../src/wsman/uris.js';
 
-export const NS = {
-  s: 'http://www.w3.org/2003/05/soap-envelope',
-  a: 'http://schemas.xmlsoap.org/ws/2004/08/addressing',
-  w: 'http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd',
-  n: 'http://schemas.xmlsoap.org/ws/2004/09/enumeration',
-  p: 'http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd',
-  b: 'http://schemas.dmtf.org/wbem/wsman/1/cimbinding.xsd',
-  wsmid: 'http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd',
-} as const;
-
-export const ACTION = {
-  get: 'http://schemas.xmlsoap.org/ws/2004/09/transfer/Get',
-  enumerate: 'http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate',
-  pull: 'http://schemas.xmlsoap.org/ws/2004/09/enumeration/Pull',
-} as const;
-
-export const WMI = 'http://schemas.microsoft.com/wbem/wsman/1/wmi/';
-export const WQL_DIALECT = 'http://schemas.microsoft.com/wbem/wsman/1/wql';
+// the product's URIs, so the bench sends exactly what the server expects
+export const WMI = WMI_URI_PREFIX;
 
 /** The bare Identify of ../shared/tools/bench/identify.xml (what the OMI figures used). */
 export const IDENTIFY =
@@ -62,7 +49,7 @@ export function request(o: RequestShape): string {
 }
 
 export function get(resourceUri: string, selectors: Readonly<Record<string, string>>): string {
-  return request({ action: ACTION.get, resourceUri, selectors });
+  return request({ action: ACTIONS.get, resourceUri, selectors });
 }
 
 export function invoke(resourceUri: string, method: string, selectors: Readonly<Record<string, string>> | undefined, input: string): string {
@@ -81,14 +68,14 @@ export interface EnumerateShape {
 }
 
 export function enumerate(resourceUri: string, o: EnumerateShape = {}): string {
-  const filter = o.wql ? `<w:Filter Dialect="${WQL_DIALECT}">${o.wql.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</w:Filter>` : '';
+  const filter = o.wql ? `<w:Filter Dialect="${DIALECT.wql}">${o.wql.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</w:Filter>` : '';
   const opt = o.optimize ? `<w:OptimizeEnumeration/><w:MaxElements>${o.maxElements ?? 32000}</w:MaxElements>` : '';
-  return request({ action: ACTION.enumerate, resourceUri, body: `<n:Enumerate>${opt}${filter}</n:Enumerate>` });
+  return request({ action: ACTIONS.enumerate, resourceUri, body: `<n:Enumerate>${opt}${filter}</n:Enumerate>` });
 }
 
 export function pull(resourceUri: string, context: string, maxElements: number): string {
   return request({
-    action: ACTION.pull,
+    action: ACTIONS.pull,
     resourceUri,
     body: `<n:Pull><n:EnumerationContext>${context}</n:EnumerationContext><n:MaxElements>${maxElements}</n:MaxElements></n:Pull>`,
   });

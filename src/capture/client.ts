@@ -15,20 +15,8 @@ import { authenticateAccount, buildNegotiate } from '../server/auth/ntlm/client.
 import type { NtlmSession } from '../server/auth/ntlm/session.js';
 import { ntlmChannelBindingHash } from '../server/tls/channel-binding.js';
 import { decodeBody } from '../soap/charset.js';
+import { ANONYMOUS, NS } from '../wsman/namespaces.js';
 import { childElements, descendantsNamed, parseXml, textOf, type XmlElement } from '../xml/dom.js';
-
-export const WSMAN_NS = {
-  s: 'http://www.w3.org/2003/05/soap-envelope',
-  a: 'http://schemas.xmlsoap.org/ws/2004/08/addressing',
-  w: 'http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd',
-  n: 'http://schemas.xmlsoap.org/ws/2004/09/enumeration',
-  p: 'http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd',
-  f: 'http://schemas.microsoft.com/wbem/wsman/1/wsmanfault',
-  wsmid: 'http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd',
-  xsi: 'http://www.w3.org/2001/XMLSchema-instance',
-} as const;
-
-const ANONYMOUS = 'http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous';
 
 export interface WsmanClientOptions {
   /** `http://host:5985/wsman` */
@@ -82,7 +70,7 @@ export type Props = Record<string, PropValue>;
 export function propsOf(inst: XmlElement): Props {
   const out: Props = {};
   for (const c of childElements(inst)) {
-    const nil = c.attrs.some((a) => a.local === 'nil' && a.ns === WSMAN_NS.xsi && a.value === 'true');
+    const nil = c.attrs.some((a) => a.local === 'nil' && a.ns === NS.xsi && a.value === 'true');
     const v: string | XmlElement | null = nil ? null : childElements(c).length ? c : textOf(c);
     const prev = out[c.local];
     if (prev === undefined) out[c.local] = v;
@@ -196,10 +184,10 @@ export class WsmanClient {
     if (bodyBuf.length === 0) throw new WsmanTransportError(`empty answer (HTTP ${answer.status})`, answer.status);
     const textBody = decodeBody(bodyBuf, contentType).text;
     const doc = parseXml(textBody);
-    const fault = descendantsNamed(doc, WSMAN_NS.s, 'Fault')[0];
+    const fault = descendantsNamed(doc, NS.s, 'Fault')[0];
     if (fault) {
-      const values = descendantsNamed(fault, WSMAN_NS.s, 'Value').map((v) => textOf(v).trim());
-      const reason = descendantsNamed(fault, WSMAN_NS.s, 'Text')[0];
+      const values = descendantsNamed(fault, NS.s, 'Value').map((v) => textOf(v).trim());
+      const reason = descendantsNamed(fault, NS.s, 'Text')[0];
       throw new WsmanClientFault(answer.status, values[0] ?? '', values[1], reason ? textOf(reason) : '');
     }
     if (answer.status !== 200) throw new WsmanTransportError(`HTTP ${answer.status}`, answer.status);
@@ -211,7 +199,7 @@ export class WsmanClient {
       ? `<w:SelectorSet>${Object.entries(o.selectors).map(([k, v]) => `<w:Selector Name="${esc(k)}">${esc(v)}</w:Selector>`).join('')}</w:SelectorSet>`
       : '';
     return (
-      `<s:Envelope xmlns:s="${WSMAN_NS.s}" xmlns:a="${WSMAN_NS.a}" xmlns:w="${WSMAN_NS.w}" xmlns:n="${WSMAN_NS.n}" xmlns:p="${WSMAN_NS.p}">` +
+      `<s:Envelope xmlns:s="${NS.s}" xmlns:a="${NS.a}" xmlns:w="${NS.w}" xmlns:n="${NS.n}" xmlns:p="${NS.p}">` +
       '<s:Header>' +
       `<a:To>${esc(this.o.endpoint)}</a:To>` +
       (o.resourceUri ? `<w:ResourceURI s:mustUnderstand="true">${esc(o.resourceUri)}</w:ResourceURI>` : '') +
@@ -228,16 +216,16 @@ export class WsmanClient {
   }
 
   async identify(): Promise<IdentifyInfo> {
-    const doc = await this.send(`<s:Envelope xmlns:s="${WSMAN_NS.s}" xmlns:wsmid="${WSMAN_NS.wsmid}"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>`);
+    const doc = await this.send(`<s:Envelope xmlns:s="${NS.s}" xmlns:wsmid="${NS.wsmid}"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>`);
     const one = (local: string) => {
-      const e = descendantsNamed(doc, WSMAN_NS.wsmid, local)[0];
+      const e = descendantsNamed(doc, NS.wsmid, local)[0];
       return e ? textOf(e).trim() : '';
     };
     return {
       protocolVersion: one('ProtocolVersion'),
       productVendor: one('ProductVendor'),
       productVersion: one('ProductVersion'),
-      securityProfiles: descendantsNamed(doc, WSMAN_NS.wsmid, 'SecurityProfileName').map((e) => textOf(e).trim()),
+      securityProfiles: descendantsNamed(doc, NS.wsmid, 'SecurityProfileName').map((e) => textOf(e).trim()),
     };
   }
 
@@ -250,19 +238,19 @@ export class WsmanClient {
     }));
     const items: XmlElement[] = [];
     const take = (doc: XmlElement) => {
-      for (const list of [...descendantsNamed(doc, WSMAN_NS.w, 'Items'), ...descendantsNamed(doc, WSMAN_NS.n, 'Items')]) items.push(...childElements(list));
+      for (const list of [...descendantsNamed(doc, NS.w, 'Items'), ...descendantsNamed(doc, NS.n, 'Items')]) items.push(...childElements(list));
     };
     take(first);
-    let ctx = descendantsNamed(first, WSMAN_NS.n, 'EnumerationContext')[0];
-    let done = descendantsNamed(first, WSMAN_NS.w, 'EndOfSequence').length > 0;
+    let ctx = descendantsNamed(first, NS.n, 'EnumerationContext')[0];
+    let done = descendantsNamed(first, NS.w, 'EndOfSequence').length > 0;
     for (let guard = 0; !done && ctx && textOf(ctx).trim() && guard < 100_000; guard++) {
       const next = await this.send(this.envelope({
         action: PULL, resourceUri,
         body: `<n:Pull><n:EnumerationContext>${esc(textOf(ctx).trim())}</n:EnumerationContext><n:MaxElements>100</n:MaxElements></n:Pull>`,
       }));
       take(next);
-      done = descendantsNamed(next, WSMAN_NS.n, 'EndOfSequence').length > 0;
-      ctx = descendantsNamed(next, WSMAN_NS.n, 'EnumerationContext')[0];
+      done = descendantsNamed(next, NS.n, 'EndOfSequence').length > 0;
+      ctx = descendantsNamed(next, NS.n, 'EnumerationContext')[0];
     }
     return items;
   }
@@ -280,7 +268,7 @@ export class WsmanClient {
 
   /** An EPR parameter's content. */
   static epr(address: string, resourceUri: string, selectors: Record<string, string>): string {
-    return `<a:Address xmlns:a="${WSMAN_NS.a}">${esc(address)}</a:Address><a:ReferenceParameters xmlns:a="${WSMAN_NS.a}"><w:ResourceURI xmlns:w="${WSMAN_NS.w}">${esc(resourceUri)}</w:ResourceURI><w:SelectorSet xmlns:w="${WSMAN_NS.w}">` +
+    return `<a:Address xmlns:a="${NS.a}">${esc(address)}</a:Address><a:ReferenceParameters xmlns:a="${NS.a}"><w:ResourceURI xmlns:w="${NS.w}">${esc(resourceUri)}</w:ResourceURI><w:SelectorSet xmlns:w="${NS.w}">` +
       Object.entries(selectors).map(([k, v]) => `<w:Selector Name="${esc(k)}">${esc(v)}</w:Selector>`).join('') + '</w:SelectorSet></a:ReferenceParameters>';
   }
 }

@@ -5,30 +5,12 @@
 import http from 'node:http';
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
+import { ACTIONS, NS } from '../../src/wsman/namespaces.js';
 import { childElements, descendantsNamed, parseXml, textOf, type XmlElement } from '../../src/xml/dom.js';
 
-export const NS = {
-  s: 'http://www.w3.org/2003/05/soap-envelope',
-  a: 'http://schemas.xmlsoap.org/ws/2004/08/addressing',
-  w: 'http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd',
-  n: 'http://schemas.xmlsoap.org/ws/2004/09/enumeration',
-  p: 'http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd',
-  f: 'http://schemas.microsoft.com/wbem/wsman/1/wsmanfault',
-  b: 'http://schemas.dmtf.org/wbem/wsman/1/cimbinding.xsd',
-  wsmid: 'http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd',
-  xsi: 'http://www.w3.org/2001/XMLSchema-instance',
-  cim: 'http://schemas.dmtf.org/wbem/wscim/1/common',
-};
-
-export const ACTION = {
-  get: 'http://schemas.xmlsoap.org/ws/2004/09/transfer/Get',
-  put: 'http://schemas.xmlsoap.org/ws/2004/09/transfer/Put',
-  delete: 'http://schemas.xmlsoap.org/ws/2004/09/transfer/Delete',
-  create: 'http://schemas.xmlsoap.org/ws/2004/09/transfer/Create',
-  enumerate: 'http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate',
-  pull: 'http://schemas.xmlsoap.org/ws/2004/09/enumeration/Pull',
-  release: 'http://schemas.xmlsoap.org/ws/2004/09/enumeration/Release',
-};
+// the product's URIs (src/wsman/namespaces.ts), under the names the tests use
+export { NS };
+export const ACTION = ACTIONS;
 
 export interface HttpAnswer {
   status: number;

@@ -4,10 +4,9 @@
  * stack trace). The transport below only deals in bytes, charsets and authentication.
  */
 import { WsmanFault } from '../faults/catalogue.js';
-import { faultFromError, type WmiOperation } from '../faults/cim-mapping.js';
-import { dispatch, isIdentify } from '../wsman/dispatch.js';
+import { faultFromError } from '../faults/cim-mapping.js';
+import { dispatch, isIdentify, wmiOperationOf } from '../wsman/dispatch.js';
 import type { Caller, WsmanHost } from '../wsman/host.js';
-import { ACTIONS } from '../wsman/namespaces.js';
 import type { SoapRequest } from '../wsman/request.js';
 import { parseEnvelope } from './envelope.js';
 import { writeFault } from './fault-writer.js';
@@ -22,20 +21,6 @@ export interface SoapResult {
   readonly resourceUri?: string;
   /** catalogue kind of the fault answered, if any */
   readonly faultKind?: string;
-}
-
-function wmiOperation(action: string | undefined, req: SoapRequest): WmiOperation {
-  switch (action) {
-    case ACTIONS.get: return 'GetObject';
-    case ACTIONS.put: return 'PutInstance';
-    case ACTIONS.delete: return 'DeleteInstance';
-    case ACTIONS.create: return 'CreateInstance';
-    case ACTIONS.enumerate:
-    case ACTIONS.pull:
-      return req.body && req.body.children.some((c) => c.kind === 'element' && c.local === 'Filter') ? 'ExecQuery' : 'EnumerateInstances';
-    default:
-      return 'ExecMethod';
-  }
 }
 
 /** Bytes of the answer in the caller's charset: exact when it could matter, else a safe bound. */
@@ -74,7 +59,7 @@ export function handleSoap(text: string, host: WsmanHost, caller: Caller): SoapR
     if (answerSize(xml, caller, max) > max) throw new WsmanFault('EncodingLimitExceeded');
     return { status: 200, xml, ...base };
   } catch (e) {
-    const fault = faultFromError(e, { operation: wmiOperation(h.action, req) });
+    const fault = faultFromError(e, { operation: wmiOperationOf(call) });
     const { status, body } = writeFault(fault, { ...faultEnv(), relatesTo: h.messageId, activityId: h.activityId });
     return { status, xml: body, faultKind: fault.kind, ...base };
   }

@@ -164,25 +164,29 @@ function localParts(dt: Extract<CimDateTime, { kind: 'timestamp' }>) {
   return { d, micros };
 }
 
+/** An interval as days, hours, minutes, seconds and microseconds (both text forms write these). */
+function intervalParts(totalMicros: bigint): { d: bigint; h: bigint; mi: bigint; s: bigint; micros: bigint } {
+  const micros = totalMicros % 1_000_000n;
+  let rest = totalMicros / 1_000_000n;
+  const s = rest % 60n;
+  rest /= 60n;
+  const mi = rest % 60n;
+  rest /= 60n;
+  return { d: rest / 24n, h: rest % 24n, mi, s, micros };
+}
+
+/** xs fractional seconds: none for whole seconds, else up to six digits without trailing zeros. */
+const xsFraction = (micros: number | bigint): string => (Number(micros) === 0 ? '' : '.' + pad(micros, 6).replace(/0+$/, ''));
+
 /** xs:dateTime / xs:duration as Windows writes them in `cim:Datetime` / `cim:Interval`. */
 export function formatDateTimeXs(dt: CimDateTime): string {
   if (dt.kind === 'interval') {
-    let rest = dt.totalMicros;
-    const micros = rest % 1_000_000n;
-    rest /= 1_000_000n;
-    const s = rest % 60n;
-    rest /= 60n;
-    const mi = rest % 60n;
-    rest /= 60n;
-    const h = rest % 24n;
-    const d = rest / 24n;
-    const frac = micros === 0n ? '' : '.' + pad(micros, 6).replace(/0+$/, '');
-    return `P${d}DT${h}H${mi}M${s}${frac}S`;
+    const { d, h, mi, s, micros } = intervalParts(dt.totalMicros);
+    return `P${d}DT${h}H${mi}M${s}${xsFraction(micros)}S`;
   }
   const { d, micros } = localParts(dt);
-  const frac = micros === 0 ? '' : '.' + pad(micros, 6).replace(/0+$/, '');
   const date = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
-  const time = `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}${frac}`;
+  const time = `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}${xsFraction(micros)}`;
   const off = dt.offsetMinutes;
   const tz = off === 0 ? 'Z' : `${off < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(off) / 60), 2)}:${pad(Math.abs(off) % 60, 2)}`;
   return `${date}T${time}${tz}`;
@@ -191,15 +195,7 @@ export function formatDateTimeXs(dt: CimDateTime): string {
 /** DMTF datetime string (CIM-XML, WQL literals): `yyyymmddHHMMSS.mmmmmm+UUU` / `ddddddddHHMMSS.mmmmmm:000`. */
 export function formatDateTimeDmtf(dt: CimDateTime): string {
   if (dt.kind === 'interval') {
-    let rest = dt.totalMicros;
-    const micros = rest % 1_000_000n;
-    rest /= 1_000_000n;
-    const s = rest % 60n;
-    rest /= 60n;
-    const mi = rest % 60n;
-    rest /= 60n;
-    const h = rest % 24n;
-    const d = rest / 24n;
+    const { d, h, mi, s, micros } = intervalParts(dt.totalMicros);
     return `${pad(d, 8)}${pad(h, 2)}${pad(mi, 2)}${pad(s, 2)}.${pad(micros, 6)}:000`;
   }
   const { d, micros } = localParts(dt);

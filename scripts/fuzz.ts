@@ -163,10 +163,12 @@ export function capturedRequests(file: string): CorpusItem[] {
     }
     const h = block.indexOf('POST /wsman HTTP/1.1');
     if (h < 0) continue;
-    const bodyStart = block.indexOf('\n\n', h);
-    if (bodyStart < 0) continue;
+    // the recorded HTTP head keeps its CRLFs: the body starts after the first empty line
+    const sep = /\r?\n\r?\n/.exec(block.slice(h));
+    if (!sep) continue;
+    const bodyStart = h + sep.index + sep[0].length;
     const bodyEnd = block.indexOf('\n# =====', bodyStart);
-    const body = block.slice(bodyStart + 2, bodyEnd < 0 ? undefined : bodyEnd);
+    const body = block.slice(bodyStart, bodyEnd < 0 ? undefined : bodyEnd);
     if (body.startsWith('# <binary')) continue;
     push(utf8(body), charset, `#${label}`);
   }

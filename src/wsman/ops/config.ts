@@ -1,7 +1,10 @@
 /**
  * The WinRM configuration resource (`http://schemas.microsoft.com/wbem/wsman/1/config`), which
  * pypsrp reads to size its messages (V: pypsrp config captures). Values come from the host's
- * limits and listener settings, so what it reports is what the emulator enforces.
+ * limits and listener settings, so what it reports is what the emulator enforces. The element
+ * skeleton is Windows' (pypsrp-transfer-get-winrm-config-*.response.xml): Client, Service and Winrs
+ * sections in that order; the Client and Winrs values are Windows' defaults, except that remote
+ * shell access is reported off, since no shells are served.
  */
 import type { WsmanHost } from '../host.js';
 
@@ -18,7 +21,16 @@ export function renderConfig(host: WsmanHost): string {
     e('MaxTimeoutms', l.maxTimeoutMs) +
     e('MaxBatchItems', l.maxBatchItems) +
     e('MaxProviderRequests', 4294967295) +
+    '<cfg:Client>' +
+    e('NetworkDelayms', 5000) +
+    e('URLPrefix', 'wsman') +
+    e('AllowUnencrypted', 'false') +
+    `<cfg:Auth>${e('Basic', 'true')}${e('Digest', 'true')}${e('Kerberos', 'true')}${e('Negotiate', 'true')}${e('Certificate', 'true')}${e('CredSSP', 'false')}</cfg:Auth>` +
+    `<cfg:DefaultPorts>${e('HTTP', 5985)}${e('HTTPS', 5986)}</cfg:DefaultPorts>` +
+    e('TrustedHosts', '') +
+    '</cfg:Client>' +
     '<cfg:Service>' +
+    e('RootSDDL', 'O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;IU)S:P(AU;FA;GA;;;WD)(AU;SA;GXGW;;;WD)') +
     e('MaxConcurrentOperations', 4294967295) +
     e('MaxConcurrentOperationsPerUser', l.maxContextsPerUser) +
     e('EnumerationTimeoutms', l.enumerationTimeoutMs) +
@@ -38,8 +50,18 @@ export function renderConfig(host: WsmanHost): string {
     e('IPv6Filter', '*') +
     e('EnableCompatibilityHttpListener', 'false') +
     e('EnableCompatibilityHttpsListener', 'false') +
+    e('CertificateThumbprint', '') +
     e('AllowRemoteAccess', 'true') +
     '</cfg:Service>' +
+    '<cfg:Winrs>' +
+    e('AllowRemoteShellAccess', 'false') +
+    e('IdleTimeout', 7200000) +
+    e('MaxConcurrentUsers', 2147483647) +
+    e('MaxShellRunTime', 2147483647) +
+    e('MaxProcessesPerShell', 2147483647) +
+    e('MaxMemoryPerShellMB', 2147483647) +
+    e('MaxShellsPerUser', 2147483647) +
+    '</cfg:Winrs>' +
     '</cfg:Config>'
   );
 }

@@ -401,7 +401,21 @@ class EmulatorImpl implements Emulator {
     const f = this.currentFabric;
     if (f instanceof Fabric) {
       this.faults.attachMigrationHook(f.faults);
-      this.unsubscribeFabric = f.events.onAny((name, event) => this.bus.emit('fabric', { name, event }));
+      const offAll = f.events.onAny((name, event) => this.bus.emit('fabric', { name, event }), ['job-progress']);
+      // progress events cost the fabric a timer per 10 % of every migration: relay them (and so have
+      // the fabric arm those timers) only while something listens on the bus
+      let offProgress: (() => void) | undefined;
+      const relayProgress = (listening: boolean): void => {
+        offProgress?.();
+        offProgress = listening ? f.events.on('job-progress', (event) => this.bus.emit('fabric', { name: 'job-progress', event })) : undefined;
+      };
+      relayProgress(this.bus.listening('fabric'));
+      const unwatch = this.bus.watch('fabric', relayProgress);
+      this.unsubscribeFabric = () => {
+        offAll();
+        unwatch();
+        offProgress?.();
+      };
       this.store?.attach(f, () => this.currentWorld);
     } else {
       this.faults.attachMigrationHook(undefined);

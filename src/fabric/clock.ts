@@ -82,7 +82,8 @@ export class FabricClock {
     const t: Timer = { id: this.nextId++, at, seq: this.seq++, fn };
     this.push(t);
     this.live.add(t.id);
-    if (!this.firing) this.schedule();
+    // the pending wake-up stays right unless this timer is now the first (a migration sets a dozen)
+    if (!this.firing && (this.pending === undefined || this.heap[0] === t)) this.schedule();
     return { id: t.id };
   }
 

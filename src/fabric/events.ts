@@ -52,15 +52,20 @@ export class FabricEmitter {
     this.ee.off(name, fn);
   }
 
-  /** Every event, with its name (for logs and the dashboard's stream). */
-  onAny(fn: <K extends FabricEventName>(name: K, e: FabricEvents[K]) => void): () => void {
+  /** Every event, with its name (for logs and the dashboard's stream); `except` leaves some out. */
+  onAny(fn: <K extends FabricEventName>(name: K, e: FabricEvents[K]) => void, except: readonly FabricEventName[] = []): () => void {
     const names: FabricEventName[] = [
       'host-added', 'host-removed', 'host-changed', 'vm-added', 'vm-removed', 'vm-changed', 'vm-state', 'vm-moved',
       'job-created', 'job-started', 'job-progress', 'job-changed', 'job-finished', 'job-removed',
       'migration-queued', 'migration-started', 'migration-finished',
     ];
-    const offs = names.map((n) => this.on(n, (e) => fn(n, e as never)));
+    const offs = names.filter((n) => !except.includes(n)).map((n) => this.on(n, (e) => fn(n, e as never)));
     return () => offs.forEach((o) => o());
+  }
+
+  /** Whether anything listens for `name` (the fabric arms progress timers only then). */
+  wants(name: FabricEventName): boolean {
+    return this.ee.listenerCount(name) > 0;
   }
 
   emit<K extends FabricEventName>(name: K, e: FabricEvents[K]): void {

@@ -134,6 +134,20 @@ function clone<T>(v: T): T {
   return structuredClone(v);
 }
 
+/**
+ * A deep copy of plain data (objects, arrays, primitives) as structuredClone makes it, several
+ * times faster for a VM record; anything that is not a plain object or array goes to structuredClone.
+ * Records hold no shared sub-objects, so not preserving aliasing changes nothing.
+ */
+function copyPlain<T>(v: T): T {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(copyPlain) as T;
+  if (Object.getPrototypeOf(v) !== Object.prototype) return structuredClone(v);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = copyPlain((v as Record<string, unknown>)[k]);
+  return out as T;
+}
+
 /** Prefix length of `10.0.0.0/24` (default: 32 for IPv4, 128 for IPv6). */
 function splitSubnet(s: string): { subnet: string; prefixLength: number } {
   const i = s.indexOf('/');
@@ -470,9 +484,19 @@ export class Fabric {
     const v = opts.host ? (opts.planned ? this.planned(opts.host, g) : this.vm(opts.host, g)) : this.findVm(g);
     if (!v) throw new Error(`no VM ${g}`);
     if (!v.planned) {
-      for (const m of this.jobMaps.values()) {
-        for (const j of m.values()) {
-          if (!FINISHED_JOB_STATES.has(j.state) && j.affected.includes(g)) this.finishWithFailure(j, this.cancelFailure(j), 'terminated');
+      // the jobs that affect the VM come from the index; with two or more unfinished ones, the
+      // order they are cancelled in is that of the full scan, which the index does not keep
+      const live: JobRecord[] = [];
+      for (const id of this.affectedIndex.get(g) ?? []) {
+        const j = this.findJob(id);
+        if (j && !FINISHED_JOB_STATES.has(j.state) && j.affected.includes(g)) live.push(j);
+      }
+      if (live.length === 1) this.finishWithFailure(live[0], this.cancelFailure(live[0]), 'terminated');
+      else if (live.length > 1) {
+        for (const m of this.jobMaps.values()) {
+          for (const j of m.values()) {
+            if (!FINISHED_JOB_STATES.has(j.state) && j.affected.includes(g)) this.finishWithFailure(j, this.cancelFailure(j), 'terminated');
+          }
         }
       }
     }
@@ -601,8 +625,9 @@ export class Fabric {
     const end = t;
     this.running.set(j.id, extra);
     this.events.emit('job-started', { job: j.id, host: j.host, type: j.type });
-    // migrations report progress every 10 % (one pending timer at a time); short jobs only start and finish
-    if (j.migration) {
+    // migrations report progress every 10 % (one pending timer at a time) when anyone listens;
+    // short jobs only start and finish. PercentComplete itself is computed from the timeline.
+    if (j.migration && this.events.wants('job-progress')) {
       const next = (pct: number): void => {
         const at = this.timeAtPercent(j, pct);
         if (pct >= 100 || at === undefined || at >= end) return;
@@ -1043,7 +1068,7 @@ export class Fabric {
 
   /** A copy of a VM as it will exist on another host (planned or realized). */
   private copyForHost(vm: VmRecord, host: HostRecord, planned: boolean): VmRecord {
-    const c = clone(vm);
+    const c = copyPlain(vm);
     c.host = host.name;
     c.planned = planned;
     c.busyWith = undefined;

@@ -50,8 +50,18 @@ export function supportedVersions(osVersion: string): readonly string[] {
   return rowFor(osVersion).versions;
 }
 
+// asked for every migration check: the answers are few (host OS versions × VM versions), keep them
+const supportCache = new Map<string, boolean>();
+
 export function supportsVersion(osVersion: string, version: string): boolean {
-  return supportedVersions(osVersion).some((v) => compareVersions(v, version) === 0);
+  const k = `${osVersion}\0${version}`;
+  let yes = supportCache.get(k);
+  if (yes === undefined) {
+    yes = supportedVersions(osVersion).some((v) => compareVersions(v, version) === 0);
+    if (supportCache.size >= 1024) supportCache.clear();
+    supportCache.set(k, yes);
+  }
+  return yes;
 }
 
 /** The version a new VM gets on this host (its highest). */

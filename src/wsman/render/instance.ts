@@ -15,6 +15,9 @@ import { classUri, type UriForm } from '../uris.js';
 import { WSCIM_TYPE } from '../wscim.js';
 import type { RenderContext } from './context.js';
 
+/** `localeCompare(b, 'en', { sensitivity: 'base' })` without building a collator per comparison. */
+const byName = new Intl.Collator('en', { sensitivity: 'base' }).compare;
+
 const XSI_CIM = `xmlns:xsi="${NS.xsi}"`;
 
 export interface InstanceRenderOptions {
@@ -225,7 +228,7 @@ function renderSelectors(ref: CimRef, ctx: RenderContext): string {
     s += `<w:Selector Name="__cimnamespace">${escapeText(ref.namespace ?? ctx.namespace)}</w:Selector>`;
   }
   const cls = ctx.classOf(ref.className);
-  const names = cls ? cls.keys.map((k) => k.name) : Object.keys(ref.keys).sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' }));
+  const names = cls ? cls.keys.map((k) => k.name) : Object.keys(ref.keys).sort(byName);
   for (const name of names) {
     const v = ref.keys[name];
     if (v === undefined) continue;

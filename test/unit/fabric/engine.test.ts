@@ -70,6 +70,26 @@ describe('live migration', () => {
     expect(events.indexOf('vm-moved')).toBeLessThan(events.indexOf('job-finished'));
   });
 
+  test('progress timers run only while something listens for job-progress; PercentComplete is the same either way', () => {
+    const quiet = make();
+    const loud = make();
+    const progress: number[] = [];
+    loud.f.events.on('job-progress', (e) => progress.push(e.percent));
+    const a = quiet.f.migrate({ source: 'HV1', vm: VM.web01, type: 'VirtualSystem', destination: 'HV2' });
+    const b = loud.f.migrate({ source: 'HV1', vm: VM.web01, type: 'VirtualSystem', destination: 'HV2' });
+    expect(quiet.clock.pendingTimers).toBeLessThan(loud.clock.pendingTimers);
+    const ja = a.ok ? a.job! : undefined!;
+    const jb = b.ok ? b.job! : undefined!;
+    for (let k = 0; k < 12; k++) {
+      quiet.clock.advance(400);
+      loud.clock.advance(400);
+      expect(quiet.f.percentOf(ja)).toBe(loud.f.percentOf(jb));
+      expect(ja.state).toBe(jb.state);
+    }
+    expect(progress.length).toBeGreaterThan(5);
+    expect(progress).toEqual([...progress].sort((x, y) => x - y));
+  });
+
   test('duration follows memory over bandwidth; an off VM only copies its configuration', () => {
     const { f, clock } = make();
     const db = f.migrate({ source: 'HV1', vm: VM.db01, type: 'VirtualSystem', destination: 'HV2' });

@@ -25,7 +25,7 @@ import type { CimClass, CimInstance } from './cim/types.js';
 import { ControlBus } from './control/bus.js';
 import { FaultInjector, type InjectionEvent } from './control/injection.js';
 import { EmulatorMetrics } from './control/metrics.js';
-import { logRequest, recordOf, Ring, TraceWriter, type RequestLogger, type RequestRecord } from './control/request-log.js';
+import { logRequest, RecordRing, recordOf, Ring, TraceWriter, type RequestLogger, type RequestRecord } from './control/request-log.js';
 import { FabricClock } from './fabric/clock.js';
 import { Fabric } from './fabric/fabric.js';
 import { resolveLimits, type Limits } from './fabric/limits.js';
@@ -254,7 +254,7 @@ class EmulatorImpl implements Emulator {
   private hostViews: EmulatorHost[] = [];
   private readonly endpoints = new Map<string, string>();
   private certs: CertificateSet | undefined;
-  private readonly requests: Ring<RequestRecord>;
+  private readonly requests: RecordRing;
   private readonly injections: Ring<InjectionEvent>;
   private trace: TraceWriter | undefined;
   private controlServer: { url: string; token?: string; close(): Promise<void> } | undefined;
@@ -285,7 +285,7 @@ class EmulatorImpl implements Emulator {
     this.useHttps = opts.https ?? true;
     this.certDir = opts.certDir ?? join(projectRoot(), 'certs');
     this.clock = opts.clock ?? new FabricClock();
-    this.requests = new Ring(opts.recentRequests ?? 200);
+    this.requests = new RecordRing(opts.recentRequests ?? 200);
     this.injections = new Ring(opts.recentRequests ?? 200);
     if (opts.traceFile) this.trace = new TraceWriter(opts.traceFile);
     this.faults = new FaultInjector({

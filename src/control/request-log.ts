@@ -138,6 +138,65 @@ export class Ring<T> {
   }
 }
 
+type Slot = { -readonly [K in keyof RequestRecord]: RequestRecord[K] };
+
+function emptySlot(): Slot {
+  return {
+    time: 0, host: '', user: undefined, status: 0, operation: '', action: undefined, resourceUri: undefined, method: undefined,
+    outcome: 'ok', faultKind: undefined, fault: undefined, sealed: undefined, durationMs: 0, injected: undefined, rule: undefined,
+  };
+}
+
+/**
+ * The latest request records, copied into preallocated slots of one shape. Kept as they came, each
+ * record outlived a few scavenges and was promoted, which made every scavenge of a busy server
+ * slower; copied, it dies young. `latest` hands out copies (oldest first), as `Ring` does items.
+ */
+export class RecordRing {
+  private readonly slots: Slot[];
+  private next = 0;
+  private count = 0;
+
+  constructor(private readonly size: number) {
+    this.slots = Array.from({ length: Math.max(0, size) }, emptySlot);
+  }
+
+  push(r: RequestRecord): void {
+    if (this.size <= 0) return;
+    const s = this.slots[this.next];
+    s.time = r.time;
+    s.host = r.host;
+    s.user = r.user;
+    s.status = r.status;
+    s.operation = r.operation;
+    s.action = r.action;
+    s.resourceUri = r.resourceUri;
+    s.method = r.method;
+    s.outcome = r.outcome;
+    s.faultKind = r.faultKind;
+    s.fault = r.fault;
+    s.sealed = r.sealed;
+    s.durationMs = r.durationMs;
+    s.injected = r.injected;
+    s.rule = r.rule;
+    this.next = (this.next + 1) % this.size;
+    if (this.count < this.size) this.count++;
+  }
+
+  /** The latest `n` (default all kept), oldest first. */
+  latest(n = this.size): RequestRecord[] {
+    const k = Math.min(n, this.count);
+    const out: RequestRecord[] = [];
+    for (let i = k; i > 0; i--) out.push({ ...this.slots[(this.next - i + this.size) % this.size] });
+    return out;
+  }
+
+  clear(): void {
+    this.next = 0;
+    this.count = 0;
+  }
+}
+
 export interface TraceEntry {
   host: string;
   direction: 'request' | 'response';

@@ -120,7 +120,10 @@ interface PageSource {
 function fillPage(ctx: PageSource, maxElements: number, budgetChars: number, deadline = Infinity, pull = false): { items: string; count: number; done: boolean } {
   let items = '';
   let count = 0;
+  // UTF-8 bytes of `items`: exact once measured, else an upper bound (3 per UTF-16 unit). Items are
+  // measured only when the bound says a page might not fit, which a page of 50 jobs never is.
   let size = 0;
+  let sizeExact = true;
   const take = (): string | undefined => {
     if (ctx.pending !== undefined) {
       const p = ctx.pending;
@@ -142,7 +145,14 @@ function fillPage(ctx: PageSource, maxElements: number, budgetChars: number, dea
     }
     const item = take();
     if (item === undefined) return { items, count, done: true };
-    const len = Buffer.byteLength(item, 'utf8');
+    let len = item.length * 3;
+    if (size + len > budgetChars) {
+      if (!sizeExact) {
+        size = Buffer.byteLength(items, 'utf8');
+        sizeExact = true;
+      }
+      len = Buffer.byteLength(item, 'utf8');
+    } else sizeExact = false;
     if (size + len > budgetChars) {
       ctx.pending = item;
       // a single item larger than the whole envelope can never be sent

@@ -40,6 +40,8 @@ import { FAULTS } from '../src/faults/catalogue.js';
 import { authenticateAccount, buildNegotiate } from '../src/server/auth/ntlm/client.js';
 import type { NtlmSession } from '../src/server/auth/ntlm/session.js';
 import { decryptBody, encryptBody, parseEncryptedContentType } from '../src/server/encryption.js';
+import { ANONYMOUS, NS } from '../src/wsman/namespaces.js';
+import { DMTF_CLASS_URI_PREFIX, WMI_URI_PREFIX } from '../src/wsman/uris.js';
 import { childElements, descendantsNamed, parseXml, textOf, type XmlElement } from '../src/xml/dom.js';
 
 // ------------------------------------------------------------------------------- corpus --
@@ -52,18 +54,14 @@ export interface CorpusItem {
   readonly charset: 'utf-8' | 'utf-16';
 }
 
-const S = 'http://www.w3.org/2003/05/soap-envelope';
-const A = 'http://schemas.xmlsoap.org/ws/2004/08/addressing';
-const W = 'http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd';
-const N = 'http://schemas.xmlsoap.org/ws/2004/09/enumeration';
-const P = 'http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd';
-const B = 'http://schemas.dmtf.org/wbem/wsman/1/cimbinding.xsd';
-const WSMID = 'http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd';
-const V2 = 'http://schemas.microsoft.com/wbem/wsman/1/wmi/root/virtualization/v2/';
-const DMTF = 'http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/';
-const ANON = 'http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous';
-const T = 'http://schemas.xmlsoap.org/ws/2004/09/transfer/';
-const E = 'http://schemas.xmlsoap.org/ws/2004/09/enumeration/';
+// the product's URIs, so the corpus names exactly what the server expects
+const { s: S, a: A, w: W, n: N, p: P, b: B, wsmid: WSMID } = NS;
+const V2 = WMI_URI_PREFIX + 'root/virtualization/v2/';
+const DMTF = DMTF_CLASS_URI_PREFIX;
+const ANON = ANONYMOUS;
+/** action prefixes: transfer and enumeration */
+const T = NS.x + '/';
+const E = NS.n + '/';
 const WEB01 = '8A4E1A2C-5D1B-4E0B-9F3B-1234567890AB';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -539,7 +537,7 @@ export class WireChannel {
 // ------------------------------------------------------------------------ the invariant --
 
 const SOAP = S;
-const F = 'http://schemas.microsoft.com/wbem/wsman/1/wsmanfault';
+const F = NS.f;
 
 /** What the answer was, or throws why it is not an answer the emulator may give. */
 export function judge(a: WireAnswer, sealedRequest: boolean, emptyRequest = false): string {

@@ -63,6 +63,24 @@ export class ObjectManager {
     }
   }
 
+  /**
+   * `enumerate` filtered by `keep`, where `keep` reads only the properties `names`: providers that
+   * can give those cheaply (`enumeratePartial`) are asked for partial instances, and only the kept
+   * ones are built whole. Same instances, same order as filtering `enumerate`.
+   */
+  *enumerateMatching(ctx: OperationContext, cls: CimClass, names: readonly string[], keep: (inst: CimInstance) => boolean): Iterable<CimInstance> {
+    for (const c of this.family(ctx.namespace, cls)) {
+      const p = this.providerFor(c);
+      if (!p) continue;
+      const partials = p.enumeratePartial?.(ctx, c, names);
+      if (partials) {
+        for (const x of partials) if (keep(x.partial)) yield x.full();
+      } else {
+        for (const inst of p.enumerate(ctx, c)) if (keep(inst)) yield inst;
+      }
+    }
+  }
+
   /** Cheap total of instances when providers can count; undefined otherwise. */
   count(ctx: OperationContext, cls: CimClass): number | undefined {
     let n = 0;

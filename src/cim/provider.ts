@@ -72,6 +72,19 @@ export interface InstanceProvider {
   referencesTo?(ctx: OperationContext, cls: CimClass, ref: CimRef, role: string | undefined): Iterable<CimInstance>;
   /** cheap instance count for sizing (optional) */
   count?(ctx: OperationContext, cls: CimClass): number;
+  /**
+   * Optional: the instances of `enumerate`, in its order, each as a partial instance holding only
+   * the properties `names` (declared names; same class, namespace and values as the whole) and a
+   * way to build the whole one; undefined when these properties are not cheap to give. Lets a
+   * query's WHERE be decided before the instance is built.
+   */
+  enumeratePartial?(ctx: OperationContext, cls: CimClass, names: readonly string[]): Iterable<PartialInstance> | undefined;
+}
+
+/** An instance known in part (see `InstanceProvider.enumeratePartial`). */
+export interface PartialInstance {
+  readonly partial: CimInstance;
+  full(): CimInstance;
 }
 
 /** Providers by class name (lower-cased). */

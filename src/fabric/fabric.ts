@@ -238,7 +238,8 @@ export class Fabric {
 
   private *placedBefore(m: Map<string, VmRecord>): Generator<VmRecord, undefined, undefined> {
     const start = this.placeSeq;
-    for (const v of m.values()) if ((this.placedAt.get(v) ?? 0) <= start) yield v;
+    // while nothing was placed since the start, every VM in the map was placed before it
+    for (const v of m.values()) if (this.placeSeq === start || (this.placedAt.get(v) ?? 0) <= start) yield v;
     return undefined;
   }
 

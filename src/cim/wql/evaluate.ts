@@ -443,6 +443,12 @@ export class CompiledSelect {
   readonly keysSelected: boolean;
   /** the WHERE clause compiled once; evaluate through {@link matches} */
   readonly predicate: Predicate;
+  /**
+   * The declared names of the properties the WHERE reads (empty without a WHERE), or undefined when
+   * it reads system properties: the predicate then needs only these to decide, so it can be tried
+   * on a partial instance before the whole one is built.
+   */
+  readonly whereProperties: readonly string[] | undefined;
   private readonly memberCache = new WeakMap<CimClass, boolean>();
 
   constructor(
@@ -457,6 +463,7 @@ export class CompiledSelect {
     this.properties = properties;
     this.systemProperties = systemProperties;
     this.predicate = predicate;
+    this.whereProperties = where ? propertiesRead(where, fromClass) : [];
     this.keysSelected =
       properties === '*' || fromClass.keys.every((k) => (properties as readonly string[]).some((p) => ciEquals(p, k.name)));
   }
@@ -499,6 +506,24 @@ export class CompiledSelect {
       ? { className: instance.className, namespace: instance.namespace, props }
       : { className: instance.className, props };
   }
+}
+
+/** What `whereProperties` says: top-level declared names, or undefined for a system property. */
+function propertiesRead(where: WhereExpr, cls: CimClass): string[] | undefined {
+  const names = new Set<string>();
+  let system = false;
+  const visit = (e: WhereExpr): void => {
+    if ('operands' in e) e.operands.forEach(visit);
+    else if (e.kind === 'not') visit(e.operand);
+    else {
+      const first = e.property.path[0];
+      const decl = cls.properties.get(nameKey(first));
+      if (first.startsWith('__') || !decl) system = true;
+      else names.add(decl.name);
+    }
+  };
+  visit(where);
+  return system ? undefined : [...names];
 }
 
 /** Bind a parsed SELECT to the schema and compile it. */

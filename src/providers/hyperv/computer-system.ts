@@ -2,7 +2,7 @@
  * Msvm_ComputerSystem (the host and its VMs) and Msvm_PlannedComputerSystem, with
  * RequestStateChange (hyperv-model §3.1, §3.2).
  */
-import type { MethodResult } from '../../cim/provider.js';
+import type { MethodResult, PartialInstance } from '../../cim/provider.js';
 import type { CimInstance, CimScalar } from '../../cim/types.js';
 import type { StateRequest } from '../../fabric/fabric.js';
 import type { HostRecord, VmPowerState, VmRecord } from '../../fabric/model.js';
@@ -166,6 +166,37 @@ function stateRequest(n: number, current: VmPowerState): StateRequest | 'invalid
   }
 }
 
+/**
+ * Properties of a VM's Msvm_ComputerSystem that need no instance built (a WQL WHERE on them is
+ * decided on a partial instance): exactly the values `vmInstance` writes, which a test holds.
+ */
+const CHEAP_VM_PROPS: Readonly<Record<string, (v: VmRecord) => CimScalar | null>> = {
+  Name: (v) => v.guid,
+  ElementName: (v) => v.name,
+  CreationClassName: () => 'Msvm_ComputerSystem',
+  Caption: () => 'Virtual Machine',
+  Description: () => 'Microsoft Virtual Machine',
+  EnabledState: (v) => ENABLED_STATE[v.state],
+  RequestedState: (v) => REQUESTED_STATE[v.state] ?? 12,
+  HealthState: () => 5,
+  ProcessID: (v) => v.processId ?? null,
+};
+
+function* partialSystems(c: HostContext, h: HostRecord, get: Array<[string, (v: VmRecord) => CimScalar | null]>): Iterable<PartialInstance> {
+  const host = hostInstance(c, h);
+  yield { partial: host, full: () => host };
+  for (const v of c.fabric.vms(c.hostName)) {
+    if (v.planned) {
+      const whole = vmInstance(c, v);
+      yield { partial: whole, full: () => whole };
+      continue;
+    }
+    const props: Record<string, CimScalar | null> = {};
+    for (const [name, f] of get) props[name] = f(v);
+    yield { partial: { className: 'Msvm_ComputerSystem', namespace: NS, props }, full: () => vmInstance(c, v) };
+  }
+}
+
 export function computerSystemProvider(c: HostContext): Provider {
   return {
     *enumerate() {
@@ -173,6 +204,16 @@ export function computerSystemProvider(c: HostContext): Provider {
       if (!h) return;
       yield hostInstance(c, h);
       for (const v of c.fabric.vms(c.hostName)) yield vmInstance(c, v);
+    },
+    enumeratePartial(_ctx, _cls, names) {
+      const get: Array<[string, (v: VmRecord) => CimScalar | null]> = [];
+      for (const n of names) {
+        const f = Object.hasOwn(CHEAP_VM_PROPS, n) ? CHEAP_VM_PROPS[n] : undefined;
+        if (!f) return undefined;
+        get.push([n, f]);
+      }
+      const h = c.fabric.host(c.hostName);
+      return h ? partialSystems(c, h, get) : [];
     },
     get(_ctx, _cls, keys) {
       const name = keyText(keys, 'Name');

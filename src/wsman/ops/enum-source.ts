@@ -115,6 +115,22 @@ function wqlSource(call: WsmanCall, resource: EnumerableResource, query: string,
       throw new CimError(CimStatus.INVALID_QUERY, `The query class ${q.fromClass.name} is not the class of the resource URI.`, { parameterInfo: query });
     }
     const ectx = { host: call.host.name, namespace: ns };
+    const names = q.whereProperties;
+    if (names !== undefined && q.where) {
+      // the WHERE reads plain properties only: decide on partial instances, build the kept ones
+      const classes = new Map<string, CimClass | undefined>();
+      const classOf = (inst: CimInstance): CimClass | undefined => {
+        let c = classes.get(inst.className);
+        if (c === undefined && !classes.has(inst.className)) classes.set(inst.className, (c = om.schema.getClass(inst.namespace ?? ns, inst.className)));
+        return c;
+      };
+      const keep = (inst: CimInstance): boolean => {
+        const c = classOf(inst);
+        return c !== undefined && q.matches(inst, c, ectx);
+      };
+      const items = withClasses(om.enumerateMatching(octx, q.fromClass, names, keep), call, ns);
+      return { instances: items, projection: q.properties === '*' ? undefined : q.properties };
+    }
     const items = filtered(withClasses(om.enumerate(octx, q.fromClass, true), call, ns), (i) => q.matches(i.inst, i.cls, ectx));
     return { instances: items, projection: q.properties === '*' ? undefined : q.properties };
   }

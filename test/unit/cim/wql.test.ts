@@ -305,6 +305,14 @@ describe('WQL SELECT: errors', () => {
 });
 
 describe('WQL SELECT: parsed structure', () => {
+  it('names the properties a WHERE reads (declared spelling), none without one, undefined with a system property', () => {
+    expect(compileQuery('SELECT * FROM Msvm_ComputerSystem', schema).whereProperties).toEqual([]);
+    const q = compileQuery("SELECT Name FROM Msvm_ComputerSystem WHERE elementname = 'a' OR (NOT EnabledState = 2 AND elementNAME LIKE 'b%')", schema);
+    expect([...q.whereProperties!].sort()).toEqual(['ElementName', 'EnabledState']);
+    expect(compileQuery("SELECT * FROM Msvm_ComputerSystem WHERE __CLASS = 'Msvm_ComputerSystem'", schema).whereProperties).toBeUndefined();
+    expect(compileQuery("SELECT * FROM Msvm_ComputerSystem WHERE Name = 'x' AND __PATH IS NOT NULL", schema).whereProperties).toBeUndefined();
+  });
+
   it('exposes the class, select list and WHERE tree', () => {
     const stmt = parseWql('SELECT Name, ElementName FROM msvm_computersystem WHERE 5 < ProcessID AND NOT Name = NULL');
     expect(stmt.kind).toBe('select');

@@ -87,6 +87,22 @@ describe('Hyper-V provider instances', () => {
           }
         }
         if (p.count) expect(p.count(ctx, cls!)).toBe(all.length);
+        if (p.enumeratePartial) {
+          // partial instances: the same instances in the same order, each agreeing with the whole on
+          // every property it gives, for each property one at a time and all it can give together
+          const names = cls!.sortedProperties.map((d) => d.name).filter((n) => p.enumeratePartial!(ctx, cls!, [n]) !== undefined);
+          expect(names.length, `${name}: properties given in part`).toBeGreaterThan(0);
+          for (const set of [...names.map((n) => [n]), names]) {
+            const parts = [...p.enumeratePartial(ctx, cls!, set)!];
+            expect(parts.map((x) => str(x.full()))).toEqual(all.map((i) => str(i)));
+            for (const [k, x] of parts.entries()) {
+              expect(x.partial.className).toBe(all[k].className);
+              expect(x.partial.namespace).toBe(all[k].namespace);
+              for (const n of set) expect(str(x.partial.props[n]), `${name}.${n} of ${str(all[k].props.Name)}`).toBe(str(all[k].props[n]));
+            }
+          }
+          expect(p.enumeratePartial(ctx, cls!, ['OnTimeInMilliseconds'])).toBeUndefined();
+        }
       });
     }
   }

@@ -11,6 +11,7 @@
  */
 import type { XmlElement } from '../xml/dom.js';
 import { ROOT_PARTITION_RESERVE_MIB, type HostSpec, type ListenerSpec, type MigrationNetworkSpec, type SwitchSpec, type UserSpec, type VmSpec, type VmState, type WorldSpec } from '../fabric/world.js';
+import { splitUserName } from '../server/users.js';
 import { ANONYMOUS, propsOf, text, texts, WsmanClient, WsmanClientFault, type Props, type WsmanClientOptions } from './client.js';
 
 export const V2_URI = 'http://schemas.microsoft.com/wbem/wsman/1/wmi/root/virtualization/v2/';
@@ -275,8 +276,8 @@ export async function captureWorld(endpoints: WsmanClientOptions[], o: CaptureWo
     for (const n of r.notes) notes.push(`${r.host.name}: ${n}`);
   }
   const account = o.user ?? endpoints[0]?.user ?? 'Administrator';
-  const bare = account.includes('\\') ? account.slice(account.indexOf('\\') + 1) : account.includes('@') ? account.slice(0, account.lastIndexOf('@')) : account;
-  const users: UserSpec[] = [{ name: bare, password: o.password ?? 'Passw0rd!' }];
+  // the world's user is the name the server will look up for this account
+  const users: UserSpec[] = [{ name: splitUserName(account).user, password: o.password ?? 'Passw0rd!' }];
   const world: WorldSpec = {
     name: o.name ?? 'captured',
     description: `Captured from ${endpoints.map((e) => e.endpoint).join(', ')} on ${new Date().toISOString()}`,

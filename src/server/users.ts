@@ -45,13 +45,17 @@ export interface PresentedCertificate {
   readonly upn?: string;
 }
 
-/** Split `DOMAIN\user` / `user@domain` / `user`. */
-export function splitUserName(raw: string): { user: string; domain: string } {
+/**
+ * Split `DOMAIN\user` / `user@domain` / `user`. `domainField` is a domain given apart from the name
+ * (NTLM's DomainName field): it fills in for a plain name or an empty `\` prefix and wins over a
+ * UPN suffix.
+ */
+export function splitUserName(raw: string, domainField = ''): { user: string; domain: string } {
   const bs = raw.indexOf('\\');
-  if (bs >= 0) return { domain: raw.slice(0, bs), user: raw.slice(bs + 1) };
+  if (bs >= 0) return { domain: raw.slice(0, bs) || domainField, user: raw.slice(bs + 1) };
   const at = raw.lastIndexOf('@');
-  if (at > 0) return { user: raw.slice(0, at), domain: raw.slice(at + 1) };
-  return { user: raw, domain: '' };
+  if (at > 0) return { user: raw.slice(0, at), domain: domainField || raw.slice(at + 1) };
+  return { user: raw, domain: domainField };
 }
 
 /** Thumbprints as Windows shows them: upper-case hex, no spaces or colons. */

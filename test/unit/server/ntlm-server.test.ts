@@ -9,10 +9,10 @@ import {
   type NtlmStepResult,
   type NtlmUserLookup,
   challengeFlags,
-  splitUserName,
   verifyAuthenticate,
 } from '../../../src/server/auth/ntlm/server.js';
 import { NtlmSession } from '../../../src/server/auth/ntlm/session.js';
+import { splitUserName } from '../../../src/server/users.js';
 import { type CaptureName, capture, captureLookup } from './helpers/captures.js';
 import { CLIENT_FLAGS, NTLMV1_RESPONSE, buildAuthenticate, buildNegotiate } from './helpers/ntlm-client.js';
 

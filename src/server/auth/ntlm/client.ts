@@ -13,9 +13,10 @@ import { hostname } from 'node:os';
 import { rc4k } from './crypto.js';
 import { NegotiateFlag, hasFlag } from './flags.js';
 import { computeMic, ntProofStr, ntowfv2, sessionBaseKey } from './keys.js';
-import { AvFlag, AvId, type AvPair, encodeAvPairs, parseChallenge } from './messages.js';
+import { AvFlag, AvId, type AvPair, MIC_OFFSET, encodeAvPairs, parseChallenge } from './messages.js';
 import { filetime } from './server.js';
 import { NtlmSession } from './session.js';
+import { splitUserName } from '../../users.js';
 
 /** What pywinrm (ntlm-auth / pyspnego) asks for in NEGOTIATE. */
 export const CLIENT_FLAGS =
@@ -38,7 +39,6 @@ const VERSION = Buffer.from([10, 0, 0x63, 0x45, 0, 0, 0, 15]);
 const SIGNATURE = 'NTLMSSP\0';
 const NEGOTIATE_LENGTH = 40;
 const AUTHENTICATE_HEADER_LENGTH = 88;
-const MIC_OFFSET = 72;
 
 export function buildNegotiate(flags: number = CLIENT_FLAGS): Buffer {
   const b = Buffer.alloc(NEGOTIATE_LENGTH);
@@ -50,15 +50,6 @@ export function buildNegotiate(flags: number = CLIENT_FLAGS): Buffer {
   b.writeUInt32LE(NEGOTIATE_LENGTH, 28);
   VERSION.copy(b, 32);
   return b;
-}
-
-/** `DOMAIN\user`, `user@domain` or `user`. */
-export function splitAccount(account: string): { user: string; domain: string } {
-  const bs = account.indexOf('\\');
-  if (bs >= 0) return { domain: account.slice(0, bs), user: account.slice(bs + 1) };
-  const at = account.lastIndexOf('@');
-  if (at > 0) return { user: account.slice(0, at), domain: account.slice(at + 1) };
-  return { user: account, domain: '' };
 }
 
 export interface AuthenticateOptions {
@@ -163,6 +154,6 @@ export function authenticateAccount(o: {
   if (!hasFlag(parseChallenge(o.challenge).flags >>> 0, NegotiateFlag.EXTENDED_SESSIONSECURITY)) {
     throw new Error('the server did not agree to NTLM extended session security');
   }
-  const auth = buildAuthenticate({ ...splitAccount(o.account), negotiate: o.negotiate, challenge: o.challenge, password: o.password, workstation: o.workstation, channelBindings: o.channelBindings });
+  const auth = buildAuthenticate({ ...splitUserName(o.account), negotiate: o.negotiate, challenge: o.challenge, password: o.password, workstation: o.workstation, channelBindings: o.channelBindings });
   return { token: auth.token, session: clientSession(auth) };
 }

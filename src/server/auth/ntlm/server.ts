@@ -47,6 +47,8 @@ import {
   parseNtlmV2Response,
 } from './messages.js';
 import { NtlmSession } from './session.js';
+// the account name rules are the user store's: NTLM and Basic split names the same way
+import { splitUserName } from '../../users.js';
 
 export interface NtlmAccount {
   /** Clear-text password of the account (NTOWFv2 needs the password or its MD4). */
@@ -145,15 +147,6 @@ const DUMMY_PASSWORD = '\u0000vmms-emu-no-such-user\u0000';
 
 function reject(code: NtlmRejectCode, reason: string): NtlmRejected {
   return { kind: 'rejected', code, reason };
-}
-
-/** Splits `DOMAIN\user` or `user@domain`; a plain name keeps the DomainName field's value. */
-export function splitUserName(userName: string, domainField: string): { user: string; domain: string } {
-  const slash = userName.indexOf('\\');
-  if (slash >= 0) return { user: userName.slice(slash + 1), domain: userName.slice(0, slash) || domainField };
-  const at = userName.lastIndexOf('@');
-  if (at > 0) return { user: userName.slice(0, at), domain: domainField || userName.slice(at + 1) };
-  return { user: userName, domain: domainField };
 }
 
 /** Chooses the CHALLENGE flags for a NEGOTIATE's flags, or explains why the request cannot be served. */

@@ -209,27 +209,19 @@ class Parser {
       this.expectPunct(';', `after method ${name.text}`);
       return { name: name.text, returnType: type, parameters, qualifiers, pos: this.pos(qualifiers.length ? start : name) };
     }
-    const array = this.isPunct('[') ? this.arraySpec() : undefined;
-    let defaultValue: MofValue | undefined;
-    if (this.isPunct('=')) {
-      this.next();
-      defaultValue = this.value();
-    }
+    const property = this.typedName(qualifiers, type, name);
     this.expectPunct(';', `after property ${name.text}`);
-    return {
-      name: name.text,
-      type,
-      ...(array ? { array } : {}),
-      ...(defaultValue !== undefined ? { defaultValue } : {}),
-      qualifiers,
-      pos: this.pos(name),
-    };
+    return property;
   }
 
   private parameter(): MofParameterDecl {
     const qualifiers = this.isPunct('[') ? this.qualifierList() : [];
     const type = this.typeRef();
-    const name = this.expectIdent('a parameter name');
+    return this.typedName(qualifiers, type, this.expectIdent('a parameter name'));
+  }
+
+  /** The rest of a property or parameter after its name: an optional `[]` / `[n]` and `= default`. */
+  private typedName(qualifiers: MofQualifier[], type: MofTypeRef, name: Token): MofPropertyDecl & MofParameterDecl {
     const array = this.isPunct('[') ? this.arraySpec() : undefined;
     let defaultValue: MofValue | undefined;
     if (this.isPunct('=')) {

@@ -788,17 +788,21 @@ function valueMapOf(quals: EffectiveQualifiers): { valueMap?: readonly string[];
   return { ...(vm ? { valueMap: vm } : {}), ...(values ? { values } : {}) };
 }
 
-interface PropertyParts {
+/** What a property and a method parameter declare alike. */
+interface FeatureParts {
   name: string;
   type: CimType;
   isArray: boolean;
   arraySize?: number;
   refClass?: string;
+  qualifiers: Map<string, EffectiveQualifier>;
+  embeddedObjectType?: boolean;
+}
+
+interface PropertyParts extends FeatureParts {
   classOrigin: string;
   propagated: boolean;
-  qualifiers: Map<string, EffectiveQualifier>;
   defaultValue?: CimValue;
-  embeddedObjectType?: boolean;
 }
 
 function embeddedParts(quals: EffectiveQualifiers, embeddedObjectType: boolean | undefined): { embeddedInstance?: string; embeddedObject?: boolean } {
@@ -807,16 +811,23 @@ function embeddedParts(quals: EffectiveQualifiers, embeddedObjectType: boolean |
   return { ...(ei !== undefined ? { embeddedInstance: ei } : {}), ...(eo ? { embeddedObject: true } : {}) };
 }
 
-function makeProperty(p: PropertyParts): CimPropertyDecl {
-  const q = p.qualifiers;
+/** The leading fields of a property or parameter declaration, in the order both write them. */
+function featureFields(p: FeatureParts) {
   return {
     name: p.name,
     type: p.type,
     isArray: p.isArray,
     ...(p.arraySize !== undefined ? { arraySize: p.arraySize } : {}),
     ...(p.refClass !== undefined ? { refClass: p.refClass } : {}),
-    ...embeddedParts(q, p.embeddedObjectType),
-    qualifiers: q as ReadonlyMap<string, CimQualifier>,
+    ...embeddedParts(p.qualifiers, p.embeddedObjectType),
+    qualifiers: p.qualifiers as ReadonlyMap<string, CimQualifier>,
+  };
+}
+
+function makeProperty(p: PropertyParts): CimPropertyDecl {
+  const q = p.qualifiers;
+  return {
+    ...featureFields(p),
     classOrigin: p.classOrigin,
     propagated: p.propagated,
     key: qBool(q, Q.key),
@@ -827,20 +838,14 @@ function makeProperty(p: PropertyParts): CimPropertyDecl {
   };
 }
 
-function makeParameter(p: { name: string; type: CimType; isArray: boolean; arraySize?: number; refClass?: string; qualifiers: Map<string, EffectiveQualifier>; embeddedObjectType?: boolean }): CimParameterDecl {
+function makeParameter(p: FeatureParts): CimParameterDecl {
   const q = p.qualifiers;
   const inQ = q.get(Q.in);
   const outQ = q.get(Q.out);
   const out = outQ?.value === true;
   const isIn = inQ ? inQ.value === true : !out;
   return {
-    name: p.name,
-    type: p.type,
-    isArray: p.isArray,
-    ...(p.arraySize !== undefined ? { arraySize: p.arraySize } : {}),
-    ...(p.refClass !== undefined ? { refClass: p.refClass } : {}),
-    ...embeddedParts(q, p.embeddedObjectType),
-    qualifiers: q as ReadonlyMap<string, CimQualifier>,
+    ...featureFields(p),
     in: isIn,
     out,
     required: qBool(q, Q.required),

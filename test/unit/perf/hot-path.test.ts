@@ -72,6 +72,33 @@ describe('Pull costs O(page)', () => {
     }
     expect(counter.yielded).toBeLessThanOrEqual(31);
   });
+
+  it('walking all of 100 000 instances in pages: each Pull takes one page (+1 held back) and answers one page of XML', () => {
+    const total = 100_000;
+    const page = 500;
+    const { host, counter } = pairsHost(total);
+    let ctx = contextOf(call(host, envelope({ action: ACTION.enumerate, resourceUri: T_PAIR, body: '<n:Enumerate/>' }).xml));
+    const seen = new Set<number>();
+    let pulls = 0;
+    let largest = 0;
+    for (;;) {
+      const before = counter.yielded;
+      const xml = call(host, pull(ctx, page));
+      pulls++;
+      // the provider was asked for this page only: nothing ahead of it is read or rendered
+      expect(counter.yielded - before).toBeLessThanOrEqual(page + 1);
+      largest = Math.max(largest, xml.length);
+      for (const m of xml.matchAll(/<p:Slot>(\d+)<\/p:Slot>/g)) seen.add(Number(m[1]));
+      if (xml.includes('EndOfSequence')) break;
+      ctx = contextOf(xml);
+      expect(ctx).not.toBe('');
+    }
+    expect(pulls).toBe(total / page);
+    expect(seen.size).toBe(total);
+    expect(counter.yielded).toBe(total);
+    // one page of 500 small items is tens of kilobytes, not the megabytes of the whole result
+    expect(largest).toBeLessThan(page * 400);
+  });
 });
 
 describe('resolved once', () => {

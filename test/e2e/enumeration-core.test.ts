@@ -63,6 +63,17 @@ describe('Enumerate and Pull', () => {
     expect(items[2].ns).toBe(WMI + 'T_Child');
     expect(items[2].attrs.find((a) => a.local === 'type')?.value).toBe('p:T_Child_Type');
   });
+  test('b:PolymorphismMode is accepted and ignored, as Windows does (wire notes §4.1)', async () => {
+    const opt = '<w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements>';
+    const plain = await enumerate(WMI + 'T_Thing', opt);
+    for (const mode of ['ExcludeSubClassProperties', 'IncludeSubClassProperties', 'None']) {
+      const r = await enumerate(WMI + 'T_Thing', `${opt}<b:PolymorphismMode xmlns:b="http://schemas.dmtf.org/wbem/wsman/1/cimbinding.xsd">${mode}</b:PolymorphismMode>`);
+      expect(r.status).toBe(200);
+      const items = findOne(parse(r.text), NS.w, 'Items').children as XmlElement[];
+      expect(items.map((i) => i.local)).toEqual(['T_Thing', 'T_Thing', 'T_Child']);
+      expect(findOne(parse(r.text), NS.w, 'Items').children.length).toBe(findOne(parse(plain.text), NS.w, 'Items').children.length);
+    }
+  });
   test('optimized with nothing matching: empty context and w:EndOfSequence, no Items', async () => {
     const r = await enumerate(WMI + 'T_Pair', `<w:OptimizeEnumeration/><w:MaxElements>10</w:MaxElements><w:Filter Dialect="http://schemas.dmtf.org/wbem/wsman/1/wsman/SelectorFilter"><w:SelectorSet><w:Selector Name="Group">none</w:Selector></w:SelectorSet></w:Filter>`);
     expect(r.text).toContain('<n:EnumerateResponse><n:EnumerationContext></n:EnumerationContext><w:EndOfSequence/></n:EnumerateResponse>');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rc4, constantTimeEqual, hmacMd5, md4, md5, rc4k } from '../../../src/server/auth/ntlm/crypto.js';
+import { HmacMd5Key, Rc4, constantTimeEqual, hmacMd5, md4, md5, rc4k } from '../../../src/server/auth/ntlm/crypto.js';
 
 const hexOf = (b: Buffer): string => b.toString('hex');
 
@@ -27,6 +27,18 @@ describe('md5 / hmacMd5 (node:crypto)', () => {
 
   it('RFC 2202 HMAC-MD5 test case 2', () => {
     expect(hexOf(hmacMd5(Buffer.from('Jefe'), Buffer.from('what do ya want '), Buffer.from('for nothing?')))).toBe('750c783e6ab0b503eaa86e310a5db738');
+  });
+});
+
+describe('HmacMd5Key', () => {
+  it('gives hmacMd5 for keys short, 16-byte, 64-byte and long, over several parts', () => {
+    for (const len of [0, 1, 16, 63, 64, 65, 200]) {
+      const key = Buffer.alloc(len).map((_, i) => (i * 37 + len) & 0xff);
+      const k = new HmacMd5Key(key);
+      for (const parts of [[], [Buffer.from('abc')], [Buffer.alloc(4, 1), Buffer.alloc(3000, 7)]]) {
+        expect(k.digest(...parts).equals(hmacMd5(key, ...parts))).toBe(true);
+      }
+    }
   });
 });
 

@@ -11,7 +11,7 @@
  *    worth a dependency for it.
  * MD5 and HMAC-MD5 are still in OpenSSL 3's default provider, so they come from node:crypto.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 
 interface JsMd4 {
@@ -36,6 +36,41 @@ export function hmacMd5(key: Uint8Array, ...parts: Uint8Array[]): Buffer {
   const h = createHmac('md5', key);
   for (const p of parts) h.update(p);
   return h.digest();
+}
+
+/**
+ * HMAC-MD5 with one key for many messages (NTLM signs every message of a session with the same
+ * SignKey): the padded keys are made once, and each MAC is two one-shot `crypto.hash` calls on
+ * (key ⊕ ipad ‖ message) and (key ⊕ opad ‖ inner), which allocates no Hmac stream object per
+ * message. Same result as `hmacMd5(key, ...parts)`.
+ */
+export class HmacMd5Key {
+  private readonly ipad = Buffer.alloc(64, 0x36);
+  private readonly opad = Buffer.alloc(64, 0x5c);
+
+  constructor(key: Uint8Array) {
+    const k = key.length > 64 ? md5(key) : key;
+    for (let i = 0; i < k.length; i++) {
+      this.ipad[i] ^= k[i];
+      this.opad[i] ^= k[i];
+    }
+  }
+
+  digest(...parts: Uint8Array[]): Buffer {
+    let n = 64;
+    for (const p of parts) n += p.length;
+    const inner = Buffer.allocUnsafe(n);
+    this.ipad.copy(inner, 0);
+    let at = 64;
+    for (const p of parts) {
+      inner.set(p, at);
+      at += p.length;
+    }
+    const outer = Buffer.allocUnsafe(80);
+    this.opad.copy(outer, 0);
+    outer.set(hash('md5', inner, 'buffer'), 64);
+    return hash('md5', outer, 'buffer');
+  }
 }
 
 /** Constant-time equality that also tolerates different lengths (then false, without early exit on content). */

@@ -17,7 +17,7 @@
  * the NTLMv1-era CRC32 signatures of MS-NLMP 3.4.4.1 are out of scope and refused at construction.
  */
 import type { MessageSealer, SealedPayload } from '../../encryption.js';
-import { Rc4, constantTimeEqual, hmacMd5 } from './crypto.js';
+import { HmacMd5Key, Rc4, constantTimeEqual } from './crypto.js';
 import { NegotiateFlag, hasFlag } from './flags.js';
 import { type Direction, sealKey, signKey } from './keys.js';
 
@@ -44,7 +44,7 @@ const SIGNATURE_VERSION = 1;
 const MAX_SEQ = 0xffffffff;
 
 interface DirectionState {
-  signKey: Buffer;
+  signKey: HmacMd5Key;
   handle: Rc4;
   seq: number;
 }
@@ -75,8 +75,8 @@ export class NtlmSession implements MessageSealer {
     this.role = role;
     const outbound: Direction = role === 'server' ? 'server-to-client' : 'client-to-server';
     const inbound: Direction = role === 'server' ? 'client-to-server' : 'server-to-client';
-    this.out = { signKey: signKey(exportedSessionKey, outbound), handle: new Rc4(sealKey(flags, exportedSessionKey, outbound)), seq: 0 };
-    this.in = { signKey: signKey(exportedSessionKey, inbound), handle: new Rc4(sealKey(flags, exportedSessionKey, inbound)), seq: 0 };
+    this.out = { signKey: new HmacMd5Key(signKey(exportedSessionKey, outbound)), handle: new Rc4(sealKey(flags, exportedSessionKey, outbound)), seq: 0 };
+    this.in = { signKey: new HmacMd5Key(signKey(exportedSessionKey, inbound)), handle: new Rc4(sealKey(flags, exportedSessionKey, inbound)), seq: 0 };
   }
 
   /** Sealing was negotiated (NEGOTIATE_SEAL). Sealing implies signing (MS-NLMP 3.4.3). */
@@ -182,7 +182,7 @@ export class NtlmSession implements MessageSealer {
     const sig = Buffer.allocUnsafe(NTLM_SIGNATURE_LENGTH);
     sig.writeUInt32LE(SIGNATURE_VERSION, 0);
     sig.writeUInt32LE(dir.seq, 12);
-    const checksum = hmacMd5(dir.signKey, sig.subarray(12, 16), message);
+    const checksum = dir.signKey.digest(sig.subarray(12, 16), message);
     if (hasFlag(this.flags, NegotiateFlag.KEY_EXCH)) dir.handle.updateInto(checksum.subarray(0, 8), sig, 4);
     else checksum.copy(sig, 4, 0, 8);
     dir.seq += 1;

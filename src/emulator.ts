@@ -109,7 +109,7 @@ export interface EmulatorOptions {
   /**
    * SQLite file holding the fabric state across restarts (`--state FILE`). A new file is seeded
    * from `world`; an existing one is resumed (its world wins over `world`), and whatever a crash
-   * interrupted is ended as docs/robustness.md describes. Absent: the state lives in memory only.
+   * interrupted is ended as the README's "Crash semantics" describes. Absent: the state lives in memory only.
    */
   state?: string;
   /** close(): how long in-flight requests may take to finish before they are cut off (default 5000 ms) */

@@ -1670,7 +1670,7 @@ export class Fabric {
   }
 
   /**
-   * What a restart finds after the emulator was killed (docs/robustness.md, "Crash semantics"):
+   * What a restart finds after the emulator was killed (README, "Crash semantics"):
    * every job that had not finished ends in JobState 10 (Exception) with reason `interrupted`
    * (ErrorCode Failed, one Msvm_Error "…stopped unexpectedly… (0x800706BE)") and PercentComplete
    * as far as it had got at `lastTime`; what it was doing is undone as when a job fails — a

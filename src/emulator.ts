@@ -43,8 +43,6 @@ import { createWsmanHandler, SERVER_HEADER, type AuthScheme, type RequestEvent }
 import { createWsmanHost } from './server/wsman-host.js';
 import type { ServiceConfig, WsmanHost, WsmanLimits } from './wsman/host.js';
 
-/** What a fabric implementation gives the assembly. */
-
 /** A request being served (see Emulator.inFlight). */
 interface InFlightRequest {
   readonly req: IncomingMessage;
@@ -253,7 +251,6 @@ class EmulatorImpl implements Emulator {
   private limits: Limits;
   private readonly store: FabricStore | undefined;
   private saved: SavedState | undefined;
-  /** requests being answered (for a graceful close), and when each began */
   /**
    * The request each connection is serving, for the sweeper (only a connection's latest request can
    * still be waiting for its body), and a count of answers not yet finished, for shutdown. Kept per

@@ -70,9 +70,11 @@ function nameEnd(text: string, i: number): number {
  * Characters saxes refuses or rewrites: controls other than TAB and LF (CR is normalised by
  * saxes), and everything from U+D800 (surrogates, U+FFFE/U+FFFF). A document with any of them, or
  * with `]]>` anywhere, is left to saxes. Checked once per document by the regular-expression
- * engine, which scans several times faster than a loop over charCodeAt.
+ * engine, which scans several times faster than a loop over charCodeAt; `]]>` is looked for apart
+ * (`includes`): in one expression the alternative is tried at every position, which doubles the
+ * scan (0.9 → 0.45 µs for a 1.5 KB Get).
  */
-const SLOW_CHARS = /[\u0000-\u0008\u000b-\u001f\ud800-\uffff]|\]\]>/;
+const SLOW_CHARS = /[\u0000-\u0008\u000b-\u001f\ud800-\uffff]/;
 
 /** The next `ch` at or after `from` (Infinity when none), remembered between calls. */
 class NextOf {
@@ -159,7 +161,7 @@ export function fastParseXml(
   limits: XmlParseLimits,
   fallback: Readonly<Record<string, string>> | undefined,
 ): XmlElement | undefined {
-  if (SLOW_CHARS.test(text)) return undefined;
+  if (SLOW_CHARS.test(text) || text.includes(']]>')) return undefined;
   const n = text.length;
   const nextLt = new NextOf(text, '<');
   const nextAmp = new NextOf(text, '&');

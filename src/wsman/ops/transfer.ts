@@ -23,8 +23,9 @@ function target(call: WsmanCall) {
   return { resource, keySelectors };
 }
 
-function resolveTarget(call: WsmanCall) {
-  const { resource, keySelectors } = target(call);
+/** The instance a request addresses; `resolved` is the request's resource when already resolved. */
+function resolveTarget(call: WsmanCall, resolved: ReturnType<typeof target> = target(call)) {
+  const { resource, keySelectors } = resolved;
   requireClassResource(resource);
   const ctx = operationContext(call, resource.namespace);
   const keys = typedKeys(resource.cls, keySelectors, call.host.om.schema, resource.namespace);
@@ -33,10 +34,11 @@ function resolveTarget(call: WsmanCall) {
 }
 
 export function get(call: WsmanCall): WsmanResponse {
-  const { resource, keySelectors } = target(call);
+  const resolved = target(call);
+  const { resource, keySelectors } = resolved;
   if (resource.kind === 'config') return { kind: 'transfer', action: T + 'GetResponse', body: renderConfig(call.host) };
   if (resource.kind === 'cimxml') return getClassMetadata(call, resource.namespace, resource.className, keySelectors);
-  const { inst, cls, resource: r } = resolveTarget(call);
+  const { inst, cls, resource: r } = resolveTarget(call, resolved);
   const body = renderInstance(inst, cls, renderContext(call, r.form, r.namespace));
   return { kind: 'transfer', action: T + 'GetResponse', body };
 }

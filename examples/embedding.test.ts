@@ -68,3 +68,27 @@ test('drive time: a VM powered off through the fabric, seen by the client', asyn
   const r = await enumerate(emu.hosts[1].http.url);
   expect(r.text).toMatch(/<p:ElementName>app02<\/p:ElementName>[\s\S]*?<p:EnabledState>3<\/p:EnabledState>/);
 });
+
+test("mount a host's /wsman in your own express app, next to your routes", async () => {
+  const express = (await import('express')).default;
+  const app = express();
+  app.get('/health', (_req, res) => void res.json({ ok: true })); // your routes
+  app.use(emu.hosts[0].middleware); // HV1's /wsman: authentication, faults, logging as on its port
+  const server = await new Promise<import('node:http').Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  try {
+    const { port } = server.address() as import('node:net').AddressInfo;
+    const url = `http://127.0.0.1:${port}/wsman`;
+    const r = await enumerate(url);
+    expect(r.status).toBe(200);
+    expect(r.text).toContain('<p:ElementName>web01</p:ElementName>'); // HV1's VMs
+    const anonymous = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/soap+xml;charset=UTF-8' }, body: '<x/>' });
+    expect(anonymous.status).toBe(401); // the host's authentication applies
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/Basic|Negotiate/);
+    expect(await (await fetch(`http://127.0.0.1:${port}/health`)).json()).toEqual({ ok: true }); // other paths are yours
+    expect((await fetch(`http://127.0.0.1:${port}/elsewhere`)).status).toBe(404); // express's own 404
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+});

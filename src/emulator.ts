@@ -39,7 +39,7 @@ import { ConnectionGuard, type ConnectionLimitOptions } from './server/connectio
 import { listen, type Listener, type RequestListener } from './server/listen.js';
 import { ensureCertificates, type CertificateSet } from './server/tls/certs.js';
 import { UserStore } from './server/users.js';
-import { createWsmanHandler, SERVER_HEADER, type AuthScheme, type RequestEvent } from './server/wsman-handler.js';
+import { asWsmanMiddleware, createWsmanHandler, SERVER_HEADER, type AuthScheme, type RequestEvent, type WsmanMiddleware } from './server/wsman-handler.js';
 import { createWsmanHost } from './server/wsman-host.js';
 import type { ServiceConfig, WsmanHost, WsmanLimits } from './wsman/host.js';
 
@@ -122,6 +122,12 @@ export interface EmulatorHost {
   readonly https?: Listener;
   /** false while fault injection has the host's listeners closed (connection refused) */
   readonly listening: boolean;
+  /**
+   * The host's `/wsman` for an express (or connect) app of your own: `app.use(host.middleware)`,
+   * before any body parser. It answers as the host's HTTP listener does — authentication, message
+   * sealing, fault injection, logging and metrics — and passes every other path on.
+   */
+  readonly middleware: WsmanMiddleware;
 }
 
 /** The control plane, for programs; the control API (src/control/server.ts) is a thin layer over it. */
@@ -645,6 +651,7 @@ class EmulatorImpl implements Emulator {
 
   private viewOf(rt: HostRuntime): EmulatorHost {
     return {
+      middleware: asWsmanMiddleware(this.listenerFor(() => rt, 'http', rt.spec.name)),
       name: rt.spec.name,
       spec: rt.spec,
       wsman: rt.wsman,

@@ -41,4 +41,4 @@ export type { ControlBus, ControlEvents } from './control/bus.js';
 export { createControlApp, startControlServer, type ControlServer } from './control/server.js';
 export { captureHost, captureWorld, worldYaml, type CaptureResult } from './capture/capture.js';
 export { WsmanClient, WsmanClientFault, WsmanTransportError, type WsmanClientOptions } from './capture/client.js';
-export type { RequestEvent } from './server/wsman-handler.js';
+export type { RequestEvent, WsmanMiddleware } from './server/wsman-handler.js';

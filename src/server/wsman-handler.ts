@@ -454,11 +454,21 @@ export function createWsmanHandler(opts: WsmanHandlerOptions): (req: IncomingMes
   };
 }
 
-/** Express-compatible middleware: handles `/wsman`, passes everything else on. */
-export function wsmanMiddleware(opts: WsmanHandlerOptions) {
-  const handler = createWsmanHandler(opts);
-  return (req: IncomingMessage, res: ServerResponse, next: () => void) => {
+/** A connect/express middleware: the request function answers `/wsman`, anything else goes on to `next`. */
+export type WsmanMiddleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
+/**
+ * A request function as express-compatible middleware. Mount it without a path (`app.use(mw)`, so
+ * the URL is still `/wsman`) and before any body parser (it reads the body itself).
+ */
+export function asWsmanMiddleware(handler: (req: IncomingMessage, res: ServerResponse) => void): WsmanMiddleware {
+  return (req, res, next) => {
     if (isWsmanPath(req.url)) handler(req, res);
     else next();
   };
+}
+
+/** Express-compatible middleware for a handler built from its options. */
+export function wsmanMiddleware(opts: WsmanHandlerOptions): WsmanMiddleware {
+  return asWsmanMiddleware(createWsmanHandler(opts));
 }

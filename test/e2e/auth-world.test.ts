@@ -15,9 +15,8 @@ import type { WorldSpec } from '../../src/fabric/world.js';
 import { MUTUAL_AUTH_URI } from '../../src/server/auth/certificate-scheme.js';
 import { describeCertificate, ensureCertificates, issueClientCertificate } from '../../src/server/tls/certs.js';
 import { ADMIN, NtlmHttpClient, SOAP_UTF8, headerValues, request } from '../helpers/secure-host.js';
-import { NS, basic } from '../helpers/wsman-client.js';
+import { IDENTIFY, basic } from '../helpers/wsman-client.js';
 
-const IDENTIFY = `<s:Envelope xmlns:s="${NS.s}" xmlns:wsmid="${NS.wsmid}"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>`;
 
 function start(world: WorldSpec, certDir: string): Promise<Emulator> {
   const opts: EmulatorOptions = {

@@ -10,21 +10,11 @@ import { Oid, decodeSpnegoToken, encodeNegTokenInit, NegState } from '../../src/
 import { ntlmChannelBindingHash } from '../../src/server/tls/channel-binding.js';
 import { connectionState } from '../../src/server/wsman-handler.js';
 import {
-  ADMIN, NtlmHttpClient, READER, SOAP_UTF8, headerValues, type Answer, WMI_THING, oneConnection, request, startSecureHost, type SecureHost,
+  ADMIN, ENUMERATE, GET_ONE, INVOKE_ADD, NtlmHttpClient, READER, SOAP_UTF8, headerValues, type Answer, WMI_THING, oneConnection, request, startSecureHost, type SecureHost,
 } from '../helpers/secure-host.js';
-import { ACTION, NS, basic, envelope } from '../helpers/wsman-client.js';
+import { ACTION, IDENTIFY, basic, envelope } from '../helpers/wsman-client.js';
 import { CLIENT_FLAGS, NTLMV1_RESPONSE, buildNegotiate } from '../unit/server/helpers/ntlm-client.js';
 
-const IDENTIFY = `<s:Envelope xmlns:s="${NS.s}" xmlns:wsmid="${NS.wsmid}"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>`;
-const GET_ONE = () => envelope({ action: ACTION.get, resourceUri: WMI_THING, selectors: { Id: 'one' } }).xml;
-const ENUMERATE = () => envelope({
-  action: ACTION.enumerate, resourceUri: WMI_THING,
-  body: '<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements></n:Enumerate>',
-}).xml;
-const INVOKE_ADD = () => envelope({
-  action: `${WMI_THING}/Add`, resourceUri: WMI_THING, selectors: { Id: 'one' },
-  body: `<p:Add_INPUT xmlns:p="${WMI_THING}"><p:A>2</p:A><p:B>40</p:B></p:Add_INPUT>`,
-}).xml;
 const PUT_LABEL = (label: string) => envelope({
   action: ACTION.put, resourceUri: WMI_THING, selectors: { Id: 'one' },
   body: `<p:T_Thing xmlns:p="${WMI_THING}"><p:Id>one</p:Id><p:Label>${label}</p:Label></p:T_Thing>`,

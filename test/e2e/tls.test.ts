@@ -10,20 +10,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MUTUAL_AUTH_URI } from '../../src/server/auth/certificate-scheme.js';
 import { describeCertificate, ensureCertificates, issueClientCertificate, type PemPair } from '../../src/server/tls/certs.js';
 import {
-  ADMIN, SOAP_UTF8, WMI_THING, defaultUsers, headerValues, request, startSecureHost, type SecureHost,
+  ADMIN, ENUMERATE, GET_ONE, INVOKE_ADD, SOAP_UTF8, defaultUsers, headerValues, request, startSecureHost, type SecureHost,
 } from '../helpers/secure-host.js';
-import { ACTION, NS, basic, envelope } from '../helpers/wsman-client.js';
+import { IDENTIFY, basic } from '../helpers/wsman-client.js';
 
-const IDENTIFY = `<s:Envelope xmlns:s="${NS.s}" xmlns:wsmid="${NS.wsmid}"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>`;
-const GET_ONE = () => envelope({ action: ACTION.get, resourceUri: WMI_THING, selectors: { Id: 'one' } }).xml;
-const ENUMERATE = () => envelope({
-  action: ACTION.enumerate, resourceUri: WMI_THING,
-  body: '<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements></n:Enumerate>',
-}).xml;
-const INVOKE_ADD = () => envelope({
-  action: `${WMI_THING}/Add`, resourceUri: WMI_THING, selectors: { Id: 'one' },
-  body: `<p:Add_INPUT xmlns:p="${WMI_THING}"><p:A>2</p:A><p:B>40</p:B></p:Add_INPUT>`,
-}).xml;
 
 const DAY = 86_400_000;
 let dir: string;

@@ -53,6 +53,32 @@ function libvirtClass(name: string, lines: string): LibvirtClass {
   return { name, rootUri: v2 ? V2_ROOT : CIMV2_ROOT, resourceUri: `${base}/${name}`, properties };
 }
 
+/** CIM_ResourceAllocationSettingData's properties, which libvirt's generator input repeats for each RASD class. */
+const RASD_PROPERTIES = `
+    string InstanceID
+    string Caption
+    string Description
+    string ElementName
+    uint16 ResourceType
+    string OtherResourceType
+    string ResourceSubType
+    string PoolID
+    uint16 ConsumerVisibility
+    string HostResource[]
+    string AllocationUnits
+    uint64 VirtualQuantity
+    uint64 Reservation
+    uint64 Limit
+    uint32 Weight
+    boolean AutomaticAllocation
+    boolean AutomaticDeallocation
+    string Parent
+    string Connection[]
+    string Address
+    uint16 MappingBehavior
+    string AddressOnParent
+    string VirtualQuantityUnits`;
+
 /** The classes of libvirt's generator input (v2 only, as libvirt ≥ 7.0) that these flows read. */
 export const LIBVIRT_CLASSES = {
   Msvm_ComputerSystem: libvirtClass('Msvm_ComputerSystem', `
@@ -190,58 +216,14 @@ export const LIBVIRT_CLASSES = {
     boolean SecureBootEnabled
     uint64 LowMmioGapSize`),
   Msvm_MemorySettingData: libvirtClass('Msvm_MemorySettingData', `
-    string InstanceID
-    string Caption
-    string Description
-    string ElementName
-    uint16 ResourceType
-    string OtherResourceType
-    string ResourceSubType
-    string PoolID
-    uint16 ConsumerVisibility
-    string HostResource[]
-    string AllocationUnits
-    uint64 VirtualQuantity
-    uint64 Reservation
-    uint64 Limit
-    uint32 Weight
-    boolean AutomaticAllocation
-    boolean AutomaticDeallocation
-    string Parent
-    string Connection[]
-    string Address
-    uint16 MappingBehavior
-    string AddressOnParent
-    string VirtualQuantityUnits
+${RASD_PROPERTIES}
     boolean DynamicMemoryEnabled
     uint32 TargetMemoryBuffer
     boolean IsVirtualized
     boolean SwapFilesInUse
     uint64 MaxMemoryBlocksPerNumaNode`),
   Msvm_ProcessorSettingData: libvirtClass('Msvm_ProcessorSettingData', `
-    string InstanceID
-    string Caption
-    string Description
-    string ElementName
-    uint16 ResourceType
-    string OtherResourceType
-    string ResourceSubType
-    string PoolID
-    uint16 ConsumerVisibility
-    string HostResource[]
-    string AllocationUnits
-    uint64 VirtualQuantity
-    uint64 Reservation
-    uint64 Limit
-    uint32 Weight
-    boolean AutomaticAllocation
-    boolean AutomaticDeallocation
-    string Parent
-    string Connection[]
-    string Address
-    uint16 MappingBehavior
-    string AddressOnParent
-    string VirtualQuantityUnits
+${RASD_PROPERTIES}
     boolean LimitCPUID
     boolean LimitProcessorFeatures
     uint64 MaxProcessorsPerNumaNode

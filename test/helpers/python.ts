@@ -11,8 +11,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { WMI_THING } from './secure-host.js';
-import { ACTION, NS, envelope } from './wsman-client.js';
+import { ENUMERATE, GET_ONE, WMI_THING } from './secure-host.js';
+import { IDENTIFY, envelope } from './wsman-client.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const PYTHON = '/usr/bin/python3';
@@ -108,8 +108,8 @@ export interface PywinrmOptions {
   key?: string;
 }
 
-/** Sends the messages in order through one pywinrm Protocol (test/fixtures/pywinrm/drive.py). */
-export async function pywinrm(o: PywinrmOptions, messages: PywinrmMessage[]): Promise<PywinrmResult[]> {
+/** The driver's command-line options for a session. */
+function driverArgs(o: PywinrmOptions): string[] {
   const args = ['--endpoint', o.endpoint, '--transport', o.transport];
   if (o.user !== undefined) args.push('--user', o.user);
   if (o.password !== undefined) args.push('--password', o.password);
@@ -117,7 +117,12 @@ export async function pywinrm(o: PywinrmOptions, messages: PywinrmMessage[]): Pr
   if (o.ca) args.push('--ca', o.ca);
   if (o.insecure) args.push('--insecure');
   if (o.cert) args.push('--cert', o.cert, '--key', o.key ?? '');
-  const r = await runPython(PYWINRM_DRIVER, args, { input: JSON.stringify(messages), timeoutMs: 120_000 });
+  return args;
+}
+
+/** Sends the messages in order through one pywinrm Protocol (test/fixtures/pywinrm/drive.py). */
+export async function pywinrm(o: PywinrmOptions, messages: PywinrmMessage[]): Promise<PywinrmResult[]> {
+  const r = await runPython(PYWINRM_DRIVER, driverArgs(o), { input: JSON.stringify(messages), timeoutMs: 120_000 });
   if (r.code !== 0) throw new Error(`pywinrm driver exited ${String(r.code)}: ${r.stderr.trim()}`);
   try {
     return (JSON.parse(r.stdout) as { results: PywinrmResult[] }).results;
@@ -134,20 +139,13 @@ export const PYWINRM_REQUIREMENT: ClientRequirement = {
 
 // ------------------------------------------------ the standard exchange against the core host --
 
-const IDENTIFY = `<s:Envelope xmlns:s="${NS.s}" xmlns:wsmid="${NS.wsmid}"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>`;
 
 /** Identify, Get, Enumerate and Invoke against the core test host (test/helpers/secure-host.ts). */
 export function standardMessages(): PywinrmMessage[] {
   return [
     { name: 'identify', xml: IDENTIFY },
-    { name: 'get', xml: envelope({ action: ACTION.get, resourceUri: WMI_THING, selectors: { Id: 'one' } }).xml },
-    {
-      name: 'enumerate',
-      xml: envelope({
-        action: ACTION.enumerate, resourceUri: WMI_THING,
-        body: '<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements></n:Enumerate>',
-      }).xml,
-    },
+    { name: 'get', xml: GET_ONE() },
+    { name: 'enumerate', xml: ENUMERATE() },
     {
       name: 'invoke',
       xml: envelope({
@@ -185,13 +183,7 @@ export class PywinrmSession {
   private readonly exited: Promise<number | null>;
 
   constructor(o: PywinrmOptions) {
-    const args = [PYWINRM_DRIVER, '--interactive', '--endpoint', o.endpoint, '--transport', o.transport];
-    if (o.user !== undefined) args.push('--user', o.user);
-    if (o.password !== undefined) args.push('--password', o.password);
-    if (o.encryption) args.push('--encryption', o.encryption);
-    if (o.ca) args.push('--ca', o.ca);
-    if (o.insecure) args.push('--insecure');
-    if (o.cert) args.push('--cert', o.cert, '--key', o.key ?? '');
+    const args = [PYWINRM_DRIVER, '--interactive', ...driverArgs(o)];
     this.child = spawn(PYTHON, args, { env: pythonEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.child.stdout.on('data', (d: Buffer) => {

@@ -28,9 +28,21 @@ import { createWsmanHost } from '../../src/server/wsman-host.js';
 import { WINDOWS_LIMITS, type WsmanHost } from '../../src/wsman/host.js';
 import { buildAuthenticate, buildNegotiate } from '../unit/server/helpers/ntlm-client.js';
 import { thingProvider } from '../fixtures/thing-provider.js';
-import { CORE_SCHEMA_DIR, makeThings } from './core-host.js';
+import { CORE_SCHEMA_DIR, makeThings, WMI_THING } from './core-host.js';
+import { ACTION, envelope } from './wsman-client.js';
 
 export { WMI_THING, NS_TEST } from './core-host.js';
+
+/** The core host's usual requests, each with a fresh MessageID. */
+export const GET_ONE = (): string => envelope({ action: ACTION.get, resourceUri: WMI_THING, selectors: { Id: 'one' } }).xml;
+export const ENUMERATE = (): string => envelope({
+  action: ACTION.enumerate, resourceUri: WMI_THING,
+  body: '<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements></n:Enumerate>',
+}).xml;
+export const INVOKE_ADD = (): string => envelope({
+  action: `${WMI_THING}/Add`, resourceUri: WMI_THING, selectors: { Id: 'one' },
+  body: `<p:Add_INPUT xmlns:p="${WMI_THING}"><p:A>2</p:A><p:B>40</p:B></p:Add_INPUT>`,
+}).xml;
 
 export interface SecureHostOptions {
   /** listener settings (defaults: AllowUnencrypted false, Basic on, Negotiate on, Certificate off) */

@@ -12,6 +12,9 @@ import { childElements, descendantsNamed, parseXml, textOf, type XmlElement } fr
 export { NS };
 export const ACTION = ACTIONS;
 
+/** A bare Identify, as the OMI figures' identify.xml and most clients send it. */
+export const IDENTIFY = `<s:Envelope xmlns:s="${NS.s}" xmlns:wsmid="${NS.wsmid}"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>`;
+
 export interface HttpAnswer {
   status: number;
   headers: http.IncomingHttpHeaders;

@@ -9,13 +9,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { childElements, parseXml, textOf, type XmlElement } from '../../src/xml/dom.js';
 import { PywinrmSession, requireClient, type PywinrmResult } from '../helpers/python.js';
 import { esc, eprSelectors, migrationSettings, propsOf, serviceSelectors, startLab, V2, VM, vmEpr, type HypervLab } from '../helpers/hyperv.js';
-import { ACTION, envelope, find, NS } from '../helpers/wsman-client.js';
+import { ACTION, envelope, find, IDENTIFY, NS } from '../helpers/wsman-client.js';
 
 const CS = V2 + 'Msvm_ComputerSystem';
 const MS = V2 + 'Msvm_VirtualSystemMigrationService';
 const WQL = 'http://schemas.microsoft.com/wbem/wsman/1/WQL';
 const HV1_SYSTEMS = ['HV1', 'build01', 'db01', 'legacy01', 'test01', 'web01'];
-const IDENTIFY = `<s:Envelope xmlns:s="${NS.s}" xmlns:wsmid="${NS.wsmid}"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>`;
 
 let lab: HypervLab;
 let p: PywinrmSession;

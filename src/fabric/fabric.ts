@@ -326,8 +326,12 @@ export class Fabric {
 
   /** PercentComplete now. */
   percentOf(j: JobRecord): number {
+    return this.percentAt(j, this.clock.now());
+  }
+
+  /** PercentComplete at fabric time `now`, from the job's timeline (never 100 before it ends). */
+  private percentAt(j: JobRecord, now: number): number {
     if (j.state !== 'running' || !j.timeline) return j.percent;
-    const now = this.clock.now();
     let p = j.percent;
     for (const ph of j.timeline) {
       if (now >= ph.until) p = ph.toPercent;
@@ -1686,18 +1690,7 @@ export class Fabric {
     live.sort((a, b) => a.submittedAt - b.submittedAt);
     for (const j of live) {
       // progress as of the stop, frozen
-      if (j.state === 'running' && j.timeline) {
-        let p = j.percent;
-        for (const ph of j.timeline) {
-          if (lastTime >= ph.until) p = ph.toPercent;
-          else if (lastTime >= ph.from) {
-            const span = ph.until - ph.from;
-            p = ph.fromPercent + (span > 0 ? ((lastTime - ph.from) / span) * (ph.toPercent - ph.fromPercent) : 0);
-            break;
-          } else break;
-        }
-        j.percent = Math.min(99, Math.max(j.percent, Math.floor(p)));
-      }
+      j.percent = this.percentAt(j, lastTime);
       j.timeline = undefined;
       if (j.owner === 'vm' && j.ownerVm) {
         const v = this.vm(j.host, j.ownerVm);

@@ -1,6 +1,6 @@
 /**
  * The `/wsman` request listener: a plain Node (req, res) function so the hot path pays nothing for
- * a framework (express can still mount it as middleware: see {@link wsmanMiddleware}).
+ * a framework (express can still mount it as middleware: {@link asWsmanMiddleware}, EmulatorHost.middleware).
  *
  * Order of checks follows what HTTP.sys + WinRM do: path (404), method (405), declared size (413),
  * authentication (401 with one WWW-Authenticate per enabled scheme), then the body: message
@@ -468,7 +468,3 @@ export function asWsmanMiddleware(handler: (req: IncomingMessage, res: ServerRes
   };
 }
 
-/** Express-compatible middleware for a handler built from its options. */
-export function wsmanMiddleware(opts: WsmanHandlerOptions): WsmanMiddleware {
-  return asWsmanMiddleware(createWsmanHandler(opts));
-}
